@@ -1,0 +1,3 @@
+/** The only module both the supervisor and the tenant worker import. */
+export * from './messages.js';
+export * from './rpc.js';

@@ -1,0 +1,145 @@
+/**
+ * The messages between the supervisor and a tenant actor.
+ *
+ * Each activation of a tenant gets one MessagePort. The supervisor sends `ToTenant` messages,
+ * the tenant answers with `ToSupervisor` messages. Every message is a plain object with a `type`,
+ * validated on arrival by the receiving side (`parseToTenant` / `parseToSupervisor`): a thread
+ * that misbehaves must not be able to corrupt the other side's state.
+ *
+ * Timestamps are epoch milliseconds (UTC), the one time format of the product.
+ */
+import * as v from 'valibot';
+
+/** Bumped whenever a message changes shape; an activation with another version is refused. */
+export const PROTOCOL_VERSION = 1;
+
+const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
+const tenantId = v.pipe(v.string(), v.uuid());
+const correlationId = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/**
+ * Plan ceilings that billing imposes on a tenant. `null` means "no ceiling" (self-host).
+ * Limits the user sets are clamped to these inside the tenant.
+ */
+export const CeilingsSchema = v.nullable(
+  v.object({
+    plan: v.string(),
+    repliesPerDay: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    tweetsPerDay: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    threadsPerWeek: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    /** `null` = unlimited target accounts. */
+    targets: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    /** Monthly X API cost allowance in US cents; `null` = the tenant pays X itself. */
+    xCostAllowanceCents: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  }),
+);
+export type Ceilings = v.InferOutput<typeof CeilingsSchema>;
+
+export const ErrorBodySchema = v.object({
+  code: v.pipe(v.string(), v.minLength(1)),
+  message: v.string(),
+  /** Field paths to messages, for validation errors. */
+  fields: v.optional(v.record(v.string(), v.string())),
+});
+export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>;
+
+/** What a tenant emits for dashboards and logs; `kind` is namespaced, e.g. `runtime.tick`. */
+export const TenantEventSchema = v.object({
+  kind: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  at: epochMs,
+  data: v.optional(v.unknown()),
+});
+export type TenantEvent = v.InferOutput<typeof TenantEventSchema>;
+
+/**
+ * The data of the long-running pool task that activates a tenant. The port travels in the
+ * task's transfer list; the rest is plain configuration.
+ */
+export const ActivateSchema = v.object({
+  type: v.literal('activate'),
+  protocolVersion: v.literal(PROTOCOL_VERSION),
+  tenantId,
+  dbPath: v.pipe(v.string(), v.minLength(1)),
+  reason: v.picklist(['request', 'alarm', 'attach', 'restart']),
+  ceilings: CeilingsSchema,
+  heartbeatMs: v.pipe(v.number(), v.integer(), v.minValue(10)),
+  metricsMs: v.pipe(v.number(), v.integer(), v.minValue(10)),
+  logLevel: v.string(),
+  /** Fault-injection and simulation hooks for tests and benchmarks; never on in cloud mode. */
+  devHooks: v.boolean(),
+  port: v.custom<MessagePortLike>((value) => typeof value === 'object' && value !== null && 'postMessage' in value),
+});
+export type Activate = v.InferOutput<typeof ActivateSchema>;
+
+/** Enough of MessagePort for the schema, so protocol/ needs no DOM or node types here. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void;
+}
+
+// ---- supervisor → tenant -------------------------------------------------------------------
+
+export const RequestSchema = v.object({
+  type: v.literal('request'),
+  id: correlationId,
+  /** Past this instant the supervisor has given up; the tenant must not start the work. */
+  deadline: epochMs,
+  method: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  params: v.optional(v.unknown()),
+});
+export type Request = v.InferOutput<typeof RequestSchema>;
+
+export const ToTenantSchema = v.variant('type', [
+  RequestSchema,
+  /** Run due jobs now (the supervisor's alarm fired while the tenant was already active). */
+  v.object({ type: v.literal('alarm') }),
+  v.object({ type: v.literal('set-ceilings'), ceilings: CeilingsSchema }),
+  /** Finish in-flight work, close the DB and end the activation; the tenant wakes again on demand. */
+  v.object({ type: v.literal('hibernate'), reason: v.picklist(['idle', 'evict']) }),
+  /** The process is stopping: like hibernate, but in-flight work is abandoned at `deadline`. */
+  v.object({ type: v.literal('shutdown'), deadline: epochMs }),
+]);
+export type ToTenant = v.InferOutput<typeof ToTenantSchema>;
+
+// ---- tenant → supervisor -------------------------------------------------------------------
+
+export const ResponseSchema = v.variant('ok', [
+  v.object({ type: v.literal('response'), id: correlationId, ok: v.literal(true), result: v.optional(v.unknown()) }),
+  v.object({ type: v.literal('response'), id: correlationId, ok: v.literal(false), error: ErrorBodySchema }),
+]);
+export type Response = v.InferOutput<typeof ResponseSchema>;
+
+export const JobRunSchema = v.object({
+  job: v.string(),
+  /** How late the run started compared with its due time. */
+  lagMs: v.pipe(v.number(), v.minValue(0)),
+  durationMs: v.pipe(v.number(), v.minValue(0)),
+  ok: v.boolean(),
+});
+export type JobRun = v.InferOutput<typeof JobRunSchema>;
+
+export const TenantMetricsSchema = v.object({
+  heapUsedBytes: v.pipe(v.number(), v.minValue(0)),
+  heapTotalBytes: v.pipe(v.number(), v.minValue(0)),
+  /** Event-loop utilisation of the tenant's thread since the previous report, 0..1. */
+  eventLoopUtilization: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+});
+export type TenantMetrics = v.InferOutput<typeof TenantMetricsSchema>;
+
+export const ToSupervisorSchema = v.variant('type', [
+  /** The DB is open and migrated; requests may flow. */
+  v.object({ type: v.literal('ready'), nextAlarmAt: v.nullable(epochMs) }),
+  ResponseSchema,
+  v.object({ type: v.literal('event'), event: TenantEventSchema }),
+  v.object({ type: v.literal('heartbeat'), at: epochMs }),
+  v.object({ type: v.literal('metrics'), metrics: TenantMetricsSchema }),
+  /** Sent after every tick so the supervisor can persist when to wake the tenant next. */
+  v.object({ type: v.literal('tick'), runs: v.array(JobRunSchema), nextAlarmAt: v.nullable(epochMs) }),
+]);
+export type ToSupervisor = v.InferOutput<typeof ToSupervisorSchema>;
+
+/** What the activation task resolves with when the tenant hibernated cleanly. */
+export const HibernatedSchema = v.object({
+  type: v.literal('hibernated'),
+  nextAlarmAt: v.nullable(epochMs),
+});
+export type Hibernated = v.InferOutput<typeof HibernatedSchema>;

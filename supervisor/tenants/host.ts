@@ -1,0 +1,571 @@
+/**
+ * Runs tenant actors on a pool of worker threads: activation on demand, request routing,
+ * hibernation when idle, and the watchdog.
+ *
+ * Model: a tenant is *resident* while it has a slot here (queued for a thread, activating, active,
+ * hibernating, or waiting out a restart backoff) and *hibernated* otherwise, when it costs nothing
+ * but its registry row. An activation is one long-running piscina task pinned to one thread; its
+ * MessagePort carries the typed messages of protocol/. The host knows *that* a tenant is active,
+ * idle, hung or crashed, never *what* it does (OTP's generic supervisor).
+ */
+import { EventEmitter } from 'node:events';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import {
+  PendingRequests,
+  PROTOCOL_VERSION,
+  RemoteError,
+  ToSupervisorSchema,
+  correlationIdOf,
+  parseMessage,
+  type Activate,
+  type Ceilings,
+  type Hibernated,
+  type TenantEvent,
+  type TenantMetrics,
+  type ToSupervisor,
+  type ToTenant,
+} from '../../protocol/index.js';
+import type { Metrics, TenantGaugeSource } from '../metrics.js';
+import { ActivationQueue, type Lane } from './activation-queue.js';
+import type { TenantRegistry } from './registry.js';
+import { classifyCrash, judgeCrash, type RestartPolicy } from './watchdog.js';
+
+export type ActivationReason = Activate['reason'];
+type SlotState = 'queued' | 'activating' | 'active' | 'hibernating' | 'backoff';
+
+export interface HostOptions {
+  registry: TenantRegistry;
+  log: Logger;
+  metrics: Metrics;
+  threads: number;
+  idleMs: number;
+  heapMb: number;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  metricsMs: number;
+  activationQueue: number;
+  restart: RestartPolicy;
+  devHooks: boolean;
+  logLevel: string;
+  /** An activation (thread start, module load, DB open and migration) or a hibernation that
+   * takes longer than this is treated as a hung tenant. Default 30 s. */
+  transitionTimeoutMs?: number;
+}
+
+interface WaitingRequest {
+  method: string;
+  params: unknown;
+  deadline: number;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  id: string;
+  state: SlotState;
+  reason: ActivationReason;
+  requestedAt: number;
+  port: MessagePort | null;
+  abort: AbortController | null;
+  pending: PendingRequests;
+  waiting: WaitingRequest[];
+  attached: number;
+  lastUsedAt: number;
+  lastHeartbeatAt: number;
+  activationStartedAt: number;
+  hibernateStartedAt: number;
+  killedAsUnresponsive: boolean;
+  idleTimer: NodeJS.Timeout | null;
+  restartTimer: NodeJS.Timeout | null;
+  restartAt: number;
+  metrics: TenantMetrics | null;
+  /** Settles when the current activation task ends, cleanly or not. */
+  task: Promise<void> | null;
+}
+
+export interface HostEvents {
+  event: [tenantId: string, event: TenantEvent];
+  quarantined: [tenantId: string, reason: string];
+  alarm: [tenantId: string, nextAlarmAt: number | null];
+}
+
+export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeSource {
+  readonly #o: HostOptions;
+  readonly #pool: Piscina;
+  readonly #slots = new Map<string, Slot>();
+  readonly #queue: ActivationQueue;
+  #threadsInUse = 0;
+  #closing = false;
+  readonly #watchdog: NodeJS.Timeout;
+
+  constructor(options: HostOptions) {
+    super();
+    this.#o = options;
+    this.#queue = new ActivationQueue(options.activationQueue);
+    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    this.#pool = new Piscina({
+      filename: new URL(`../../tenant-worker/worker${extension}`, import.meta.url).href,
+      // Warm threads: spawning one costs ~60 ms, opening a tenant DB on a warm one ~5 ms.
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.floor(options.heapMb / 8)) },
+    });
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), Math.max(10, Math.min(options.heartbeatMs, options.heartbeatTimeoutMs / 2)));
+    this.#watchdog.unref();
+  }
+
+  get threads(): number {
+    return this.#o.threads;
+  }
+
+  /** True while the pool can take work (used by /readyz). */
+  get up(): boolean {
+    return !this.#closing;
+  }
+
+  isResident(tenantId: string): boolean {
+    return this.#slots.has(tenantId);
+  }
+
+  state(tenantId: string): SlotState | 'hibernated' {
+    return this.#slots.get(tenantId)?.state ?? 'hibernated';
+  }
+
+  // ---- the actor's outside: request, wake, attach/detach, ceilings ---------------------------
+
+  /** Sends a request to the tenant, activating it first when needed. */
+  request(tenantId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.#closing) return Promise.reject(new RemoteError('shutting_down', 'The server is shutting down; retry shortly.'));
+    const slot = this.#slots.get(tenantId) ?? this.#admit(tenantId, 'request');
+    if (slot instanceof RemoteError) return Promise.reject(slot);
+    slot.lastUsedAt = Date.now();
+    this.#clearIdle(slot);
+    if (slot.state === 'active') return this.#send(slot, method, params, timeoutMs);
+    if (slot.state === 'backoff') {
+      const retryAfter = Math.max(1, Math.ceil((slot.restartAt - Date.now()) / 1000));
+      return Promise.reject(new RemoteError('tenant_restarting', `The tenant crashed and restarts in ${retryAfter} s.`));
+    }
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const waiting: WaitingRequest = {
+        method,
+        params,
+        deadline,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          slot.waiting.splice(slot.waiting.indexOf(waiting), 1);
+          reject(new RemoteError('deadline_exceeded', `The tenant did not become available within ${timeoutMs} ms.`));
+        }, timeoutMs),
+      };
+      slot.waiting.push(waiting);
+    });
+  }
+
+  /** Activates a tenant to run its due jobs (the alarm), or pokes it when already active. */
+  wake(tenantId: string, reason: ActivationReason = 'alarm'): boolean {
+    if (this.#closing) return false;
+    const slot = this.#slots.get(tenantId);
+    if (slot) {
+      if (slot.state === 'active') this.#post(slot, { type: 'alarm' });
+      return true;
+    }
+    return !(this.#admit(tenantId, reason) instanceof RemoteError);
+  }
+
+  /** A dashboard attached: keep the tenant active until the last one detaches. */
+  attach(tenantId: string): boolean {
+    if (this.#closing) return false;
+    const slot = this.#slots.get(tenantId) ?? this.#admit(tenantId, 'attach');
+    if (slot instanceof RemoteError) return false;
+    slot.attached += 1;
+    slot.lastUsedAt = Date.now();
+    this.#clearIdle(slot);
+    return true;
+  }
+
+  detach(tenantId: string): void {
+    const slot = this.#slots.get(tenantId);
+    if (!slot || slot.attached === 0) return;
+    slot.attached -= 1;
+    slot.lastUsedAt = Date.now();
+    this.#considerIdle(slot);
+  }
+
+  setCeilings(tenantId: string, ceilings: Ceilings): void {
+    this.#o.registry.setCeilings(tenantId, ceilings);
+    const slot = this.#slots.get(tenantId);
+    if (slot?.state === 'active') this.#post(slot, { type: 'set-ceilings', ceilings });
+  }
+
+  /** Lifts a quarantine; the tenant wakes on its next alarm or request. */
+  release(tenantId: string): boolean {
+    const released = this.#o.registry.release(tenantId);
+    if (released) this.#o.log.info({ tenantId }, 'tenant released from quarantine');
+    return released;
+  }
+
+  // ---- admission and activation ---------------------------------------------------------------
+
+  #admit(tenantId: string, reason: ActivationReason): Slot | RemoteError {
+    const record = this.#o.registry.get(tenantId);
+    if (!record) return new RemoteError('tenant_not_found', 'No such tenant.');
+    if (record.status === 'quarantined') {
+      return new RemoteError('tenant_quarantined', 'This tenant was stopped after repeated crashes; an operator must release it.');
+    }
+    if (record.status === 'stopped') return new RemoteError('tenant_stopped', 'This tenant is stopped.');
+    const slot: Slot = {
+      id: tenantId,
+      state: 'queued',
+      reason,
+      requestedAt: Date.now(),
+      port: null,
+      abort: null,
+      pending: new PendingRequests(),
+      waiting: [],
+      attached: 0,
+      lastUsedAt: 0,
+      lastHeartbeatAt: 0,
+      activationStartedAt: 0,
+      hibernateStartedAt: 0,
+      killedAsUnresponsive: false,
+      idleTimer: null,
+      restartTimer: null,
+      restartAt: 0,
+      metrics: null,
+      task: null,
+    };
+    if (!this.#queue.push(tenantId, laneOf(reason))) {
+      return new RemoteError('overloaded', 'Every tenant thread is busy and the activation queue is full; retry shortly.');
+    }
+    this.#slots.set(tenantId, slot);
+    this.#pump();
+    return slot;
+  }
+
+  /** Starts queued activations while threads are free; makes room by evicting idle tenants. */
+  #pump(): void {
+    while (this.#threadsInUse < this.#o.threads && this.#queue.size > 0) {
+      const slot = this.#slots.get(this.#queue.shift()!);
+      if (slot && slot.state === 'queued') this.#activate(slot);
+    }
+    let shortfall = this.#queue.size - this.#countState('hibernating');
+    if (shortfall <= 0) return;
+    const evictable = [...this.#slots.values()]
+      .filter((s) => s.state === 'active' && s.attached === 0 && s.pending.size === 0 && s.waiting.length === 0)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    for (const slot of evictable) {
+      if (shortfall-- <= 0) break;
+      this.#hibernate(slot, 'evict');
+    }
+  }
+
+  #activate(slot: Slot): void {
+    const { port1, port2 } = new MessageChannel();
+    const abort = new AbortController();
+    slot.state = 'activating';
+    slot.port = port1;
+    slot.abort = abort;
+    slot.killedAsUnresponsive = false;
+    slot.activationStartedAt = slot.lastHeartbeatAt = Date.now();
+    this.#threadsInUse += 1;
+    this.#o.metrics.activations.inc({ reason: slot.reason });
+    port1.on('message', (data: unknown) => this.#receive(slot, data));
+
+    const record = this.#o.registry.get(slot.id);
+    const activation: Activate = {
+      type: 'activate',
+      protocolVersion: PROTOCOL_VERSION,
+      tenantId: slot.id,
+      dbPath: this.#o.registry.dbPath(slot.id),
+      reason: slot.reason,
+      ceilings: record?.ceilings ?? null,
+      heartbeatMs: this.#o.heartbeatMs,
+      metricsMs: this.#o.metricsMs,
+      logLevel: this.#o.logLevel,
+      devHooks: this.#o.devHooks,
+      port: port2,
+    };
+    slot.task = (this.#pool.run(activation, { transferList: [port2], signal: abort.signal }) as Promise<Hibernated>)
+      .then(
+        (result) => this.#onHibernated(slot, result),
+        (error: unknown) => this.#onCrash(slot, error),
+      )
+      .catch((error: unknown) => this.#o.log.error({ err: error, tenantId: slot.id }, 'failed to settle a tenant activation'));
+  }
+
+  #receive(slot: Slot, data: unknown): void {
+    const parsed = parseMessage(ToSupervisorSchema, data);
+    if (!parsed.ok) {
+      this.#o.metrics.protocolRejected.inc({ side: 'supervisor' });
+      this.#o.log.warn({ tenantId: slot.id, problem: parsed.problem }, 'rejected malformed message from tenant');
+      const id = correlationIdOf(data);
+      if (id !== undefined) slot.pending.fail(id, new RemoteError('protocol_error', 'The tenant sent a malformed answer.'));
+      return;
+    }
+    this.#handle(slot, parsed.message);
+  }
+
+  #handle(slot: Slot, message: ToSupervisor): void {
+    switch (message.type) {
+      case 'heartbeat':
+        slot.lastHeartbeatAt = Date.now();
+        return;
+      case 'ready':
+        this.#onReady(slot, message.nextAlarmAt);
+        return;
+      case 'response':
+        slot.pending.settle(message);
+        return;
+      case 'metrics':
+        slot.metrics = message.metrics;
+        return;
+      case 'event':
+        this.emit('event', slot.id, message.event);
+        return;
+      case 'tick':
+        for (const run of message.runs) this.#o.metrics.jobLag.observe(run.lagMs / 1000);
+        this.#o.registry.setNextAlarm(slot.id, message.nextAlarmAt);
+        this.emit('alarm', slot.id, message.nextAlarmAt);
+        return;
+    }
+  }
+
+  #onReady(slot: Slot, nextAlarmAt: number | null): void {
+    if (slot.state !== 'activating') return;
+    slot.state = 'active';
+    slot.lastHeartbeatAt = Date.now();
+    this.#o.metrics.wakeSeconds.observe((Date.now() - slot.requestedAt) / 1000);
+    this.#o.registry.setNextAlarm(slot.id, nextAlarmAt);
+    for (const waiting of slot.waiting.splice(0)) {
+      clearTimeout(waiting.timer);
+      const remaining = waiting.deadline - Date.now();
+      if (remaining <= 0) {
+        waiting.reject(new RemoteError('deadline_exceeded', 'The tenant did not become available in time.'));
+        continue;
+      }
+      this.#send(slot, waiting.method, waiting.params, remaining).then(waiting.resolve, waiting.reject);
+    }
+    this.#considerIdle(slot);
+  }
+
+  #send(slot: Slot, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    const { message, result } = slot.pending.create(method, params, timeoutMs);
+    this.#post(slot, message);
+    return result.finally(() => {
+      slot.lastUsedAt = Date.now();
+      this.#considerIdle(slot);
+    });
+  }
+
+  #post(slot: Slot, message: ToTenant): void {
+    slot.port?.postMessage(message);
+  }
+
+  // ---- hibernation -----------------------------------------------------------------------------
+
+  #isIdle(slot: Slot): boolean {
+    return slot.state === 'active' && slot.attached === 0 && slot.pending.size === 0 && slot.waiting.length === 0;
+  }
+
+  /** Hibernates an idle tenant once `idleMs` have passed since it was last used. */
+  #considerIdle(slot: Slot): void {
+    this.#clearIdle(slot);
+    if (!this.#isIdle(slot)) return;
+    const wait = slot.lastUsedAt + this.#o.idleMs - Date.now();
+    if (wait <= 0) {
+      this.#hibernate(slot, 'idle');
+      return;
+    }
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = null;
+      if (this.#isIdle(slot)) this.#hibernate(slot, 'idle');
+    }, wait);
+  }
+
+  #clearIdle(slot: Slot): void {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+  }
+
+  #hibernate(slot: Slot, reason: 'idle' | 'evict'): void {
+    if (slot.state !== 'active') return;
+    this.#clearIdle(slot);
+    slot.state = 'hibernating';
+    slot.hibernateStartedAt = Date.now();
+    this.#post(slot, { type: 'hibernate', reason });
+  }
+
+  #onHibernated(slot: Slot, result: Hibernated): void {
+    this.#release(slot);
+    this.#o.registry.recordHibernation(slot.id, result.nextAlarmAt, Date.now());
+    this.emit('alarm', slot.id, result.nextAlarmAt);
+    this.#settleSlot(slot);
+  }
+
+  /** After an activation ended: come back at once if someone still needs the tenant. */
+  #settleSlot(slot: Slot): void {
+    if (!this.#closing && (slot.waiting.length > 0 || slot.attached > 0)) {
+      slot.state = 'queued';
+      slot.requestedAt = Date.now();
+      slot.reason = slot.attached > 0 ? 'attach' : 'request';
+      if (!this.#queue.push(slot.id, 'interactive')) this.#failWaiting(slot, new RemoteError('overloaded', 'Every tenant thread is busy; retry shortly.'));
+    } else {
+      this.#failWaiting(slot, new RemoteError('shutting_down', 'The server is shutting down; retry shortly.'));
+      this.#slots.delete(slot.id);
+    }
+    this.#pump();
+  }
+
+  #release(slot: Slot): void {
+    this.#clearIdle(slot);
+    slot.port?.close();
+    slot.port = null;
+    slot.abort = null;
+    slot.metrics = null;
+    slot.task = null;
+    this.#threadsInUse -= 1;
+  }
+
+  // ---- the watchdog ----------------------------------------------------------------------------
+
+  #checkHeartbeats(): void {
+    const now = Date.now();
+    const transitionTimeout = this.#o.transitionTimeoutMs ?? 30_000;
+    for (const slot of this.#slots.values()) {
+      if (slot.killedAsUnresponsive) continue;
+      let hung: boolean;
+      if (slot.state === 'activating') hung = now - slot.activationStartedAt > transitionTimeout;
+      else if (slot.state === 'hibernating') hung = now - slot.hibernateStartedAt > transitionTimeout || now - slot.lastHeartbeatAt > this.#o.heartbeatTimeoutMs;
+      else if (slot.state === 'active') hung = now - slot.lastHeartbeatAt > this.#o.heartbeatTimeoutMs;
+      else continue;
+      if (hung) {
+        slot.killedAsUnresponsive = true;
+        this.#o.log.warn({ tenantId: slot.id, silentMs: now - slot.lastHeartbeatAt, state: slot.state }, 'tenant unresponsive; terminating its thread');
+        slot.abort?.abort();
+      }
+    }
+  }
+
+  #onCrash(slot: Slot, error: unknown): void {
+    const crash = classifyCrash(error, slot.killedAsUnresponsive);
+    this.#release(slot);
+    slot.pending.failAll(new RemoteError('tenant_crashed', 'The tenant crashed while handling the request; it is being restarted.'));
+    this.#o.metrics.crashes.inc({ kind: crash.kind });
+    if (this.#closing) {
+      this.#o.log.warn({ tenantId: slot.id, kind: crash.kind, msg2: crash.message }, 'tenant ended abnormally during shutdown');
+      this.#settleSlot(slot);
+      return;
+    }
+    const now = Date.now();
+    const inWindow = this.#o.registry.recordCrash(slot.id, { at: now, ...crash }, this.#o.restart.windowMs);
+    const verdict = judgeCrash(this.#o.restart, inWindow);
+    if (verdict.action === 'quarantine') {
+      const reason = `${inWindow} crashes within ${Math.round(this.#o.restart.windowMs / 1000)} s; last: ${crash.kind}: ${crash.message}`;
+      this.#o.registry.quarantine(slot.id, reason, now);
+      this.#o.metrics.quarantines.inc();
+      this.#o.log.error({ tenantId: slot.id, kind: crash.kind, reason }, 'tenant quarantined');
+      this.#failWaiting(slot, new RemoteError('tenant_quarantined', 'This tenant was stopped after repeated crashes.'));
+      this.#slots.delete(slot.id);
+      this.emit('quarantined', slot.id, reason);
+      this.#pump();
+      return;
+    }
+    this.#o.log.warn({ tenantId: slot.id, kind: crash.kind, error: crash.message, restartInMs: verdict.delayMs, crashesInWindow: inWindow }, 'tenant crashed; restarting');
+    this.#failWaiting(slot, new RemoteError('tenant_restarting', 'The tenant crashed and is restarting.'));
+    slot.state = 'backoff';
+    slot.restartAt = now + verdict.delayMs;
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      if (this.#closing || slot.state !== 'backoff') return;
+      slot.state = 'queued';
+      slot.reason = 'restart';
+      slot.requestedAt = Date.now();
+      if (!this.#queue.push(slot.id, 'interactive')) {
+        // No room: the registry alarm brings it back later.
+        this.#slots.delete(slot.id);
+      }
+      this.#pump();
+    }, verdict.delayMs);
+    this.#pump();
+  }
+
+  #failWaiting(slot: Slot, error: Error): void {
+    for (const waiting of slot.waiting.splice(0)) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  /** Hibernates every active tenant (abandoning in-flight work at `deadline`) and stops the pool. */
+  async shutdown(deadline: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#watchdog);
+    while (this.#queue.size > 0) {
+      const slot = this.#slots.get(this.#queue.shift()!);
+      if (slot) {
+        this.#failWaiting(slot, new RemoteError('shutting_down', 'The server is shutting down; retry shortly.'));
+        this.#slots.delete(slot.id);
+      }
+    }
+    const tasks: Promise<void>[] = [];
+    for (const slot of this.#slots.values()) {
+      if (slot.restartTimer) clearTimeout(slot.restartTimer);
+      if (slot.task) {
+        this.#clearIdle(slot);
+        slot.state = 'hibernating';
+        this.#post(slot, { type: 'shutdown', deadline });
+        tasks.push(slot.task);
+      }
+    }
+    // A tenant that ignores the order is cut off a little after the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const cutoff = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 500)));
+    await Promise.race([Promise.allSettled(tasks), cutoff]);
+    clearTimeout(timer);
+    for (const slot of this.#slots.values()) slot.abort?.abort();
+    this.#slots.clear();
+    await this.#pool.destroy();
+  }
+
+  // ---- gauges ---------------------------------------------------------------------------------
+
+  #countState(state: SlotState): number {
+    let n = 0;
+    for (const slot of this.#slots.values()) if (slot.state === state) n += 1;
+    return n;
+  }
+
+  residentCounts(): Record<string, number> {
+    const counts: Record<SlotState, number> = { queued: 0, activating: 0, active: 0, hibernating: 0, backoff: 0 };
+    for (const slot of this.#slots.values()) counts[slot.state] += 1;
+    return counts;
+  }
+
+  registeredCounts() {
+    return this.#o.registry.countByStatus();
+  }
+
+  queueLength(): number {
+    return this.#queue.size;
+  }
+
+  activeTenantMetrics() {
+    const out: ReturnType<TenantGaugeSource['activeTenantMetrics']> = [];
+    for (const slot of this.#slots.values()) if (slot.metrics) out.push({ tenantId: slot.id, ...slot.metrics });
+    return out;
+  }
+}
+
+function laneOf(reason: ActivationReason): Lane {
+  return reason === 'alarm' ? 'background' : 'interactive';
+}

@@ -1,0 +1,172 @@
+/**
+ * The tenant registry in `management.db`: which tenants exist, whether they may run, their plan
+ * ceilings, when to wake them next, and their crash history.
+ *
+ * Runtime state (active, hibernated) is deliberately not stored: it lives in the supervisor's
+ * memory and is lost with the process, which is exactly its lifetime.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Ceilings } from '../../protocol/index.js';
+
+export type TenantStatus = 'ready' | 'quarantined' | 'stopped';
+export type CrashKind = 'error' | 'out_of_memory' | 'unresponsive' | 'exit';
+
+export interface TenantRecord {
+  id: string;
+  status: TenantStatus;
+  createdAt: number;
+  ceilings: Ceilings;
+  nextAlarmAt: number | null;
+  lastActiveAt: number | null;
+  quarantinedAt: number | null;
+  quarantineReason: string | null;
+}
+
+export interface CrashRecord {
+  at: number;
+  kind: CrashKind;
+  message: string;
+}
+
+interface TenantRow {
+  id: string;
+  status: TenantStatus;
+  created_at: number;
+  ceilings: string | null;
+  next_alarm_at: number | null;
+  last_active_at: number | null;
+  quarantined_at: number | null;
+  quarantine_reason: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isTenantId(value: string): boolean {
+  return UUID.test(value);
+}
+
+function toRecord(row: TenantRow): TenantRecord {
+  return {
+    id: row.id,
+    status: row.status,
+    createdAt: row.created_at,
+    ceilings: row.ceilings === null ? null : (JSON.parse(row.ceilings) as Ceilings),
+    nextAlarmAt: row.next_alarm_at,
+    lastActiveAt: row.last_active_at,
+    quarantinedAt: row.quarantined_at,
+    quarantineReason: row.quarantine_reason,
+  };
+}
+
+export class TenantRegistry {
+  readonly #db: Database.Database;
+  readonly #dataDir: string;
+  readonly #sql;
+
+  constructor(db: Database.Database, dataDir: string) {
+    this.#db = db;
+    this.#dataDir = dataDir;
+    this.#sql = {
+      insert: db.prepare('INSERT INTO tenants (id, created_at, ceilings, next_alarm_at) VALUES (?, ?, ?, ?)'),
+      get: db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?'),
+      list: db.prepare<[], TenantRow>('SELECT * FROM tenants ORDER BY created_at, id'),
+      due: db.prepare<[number, number], { id: string; next_alarm_at: number }>(
+        "SELECT id, next_alarm_at FROM tenants WHERE status = 'ready' AND next_alarm_at IS NOT NULL AND next_alarm_at <= ? ORDER BY next_alarm_at LIMIT ?",
+      ),
+      nextDue: db.prepare<[], { at: number | null }>(
+        "SELECT min(next_alarm_at) AS at FROM tenants WHERE status = 'ready' AND next_alarm_at IS NOT NULL",
+      ),
+      setAlarm: db.prepare('UPDATE tenants SET next_alarm_at = ? WHERE id = ?'),
+      hibernated: db.prepare('UPDATE tenants SET next_alarm_at = ?, last_active_at = ? WHERE id = ?'),
+      setCeilings: db.prepare('UPDATE tenants SET ceilings = ? WHERE id = ?'),
+      quarantine: db.prepare("UPDATE tenants SET status = 'quarantined', quarantined_at = ?, quarantine_reason = ? WHERE id = ?"),
+      release: db.prepare(
+        "UPDATE tenants SET status = 'ready', quarantined_at = NULL, quarantine_reason = NULL WHERE id = ? AND status = 'quarantined'",
+      ),
+      clearCrashes: db.prepare('DELETE FROM tenant_crashes WHERE tenant_id = ?'),
+      crash: db.prepare('INSERT INTO tenant_crashes (tenant_id, at, kind, message) VALUES (?, ?, ?, ?)'),
+      crashesSince: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM tenant_crashes WHERE tenant_id = ? AND at > ?'),
+      crashes: db.prepare<[string, number], CrashRecord>(
+        'SELECT at, kind, message FROM tenant_crashes WHERE tenant_id = ? ORDER BY at DESC LIMIT ?',
+      ),
+      countByStatus: db.prepare<[], { status: TenantStatus; n: number }>('SELECT status, count(*) AS n FROM tenants GROUP BY status'),
+    };
+  }
+
+  /** Registers a tenant; it is woken immediately so its runtime can lay out its jobs. */
+  create(options: { id?: string; ceilings?: Ceilings; now?: number } = {}): TenantRecord {
+    const id = options.id ?? randomUUID();
+    if (!isTenantId(id)) throw new Error(`Not a tenant id: ${id}`);
+    const now = options.now ?? Date.now();
+    this.#sql.insert.run(id, now, options.ceilings ? JSON.stringify(options.ceilings) : null, now);
+    return this.get(id)!;
+  }
+
+  get(id: string): TenantRecord | undefined {
+    if (!isTenantId(id)) return undefined;
+    const row = this.#sql.get.get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  list(): TenantRecord[] {
+    return this.#sql.list.all().map(toRecord);
+  }
+
+  dbPath(id: string): string {
+    if (!isTenantId(id)) throw new Error(`Not a tenant id: ${id}`);
+    return join(this.#dataDir, 'tenants', `${id}.db`);
+  }
+
+  due(now: number, limit: number): { id: string; nextAlarmAt: number }[] {
+    return this.#sql.due.all(now, limit).map((row) => ({ id: row.id, nextAlarmAt: row.next_alarm_at }));
+  }
+
+  nextDueAt(): number | null {
+    return this.#sql.nextDue.get()?.at ?? null;
+  }
+
+  setNextAlarm(id: string, at: number | null): void {
+    this.#sql.setAlarm.run(at, id);
+  }
+
+  recordHibernation(id: string, nextAlarmAt: number | null, at: number): void {
+    this.#sql.hibernated.run(nextAlarmAt, at, id);
+  }
+
+  setCeilings(id: string, ceilings: Ceilings): void {
+    this.#sql.setCeilings.run(ceilings ? JSON.stringify(ceilings) : null, id);
+  }
+
+  /** Records a crash; returns how many crashes fall within the window ending now. */
+  recordCrash(id: string, crash: CrashRecord, windowMs: number): number {
+    return this.#db.transaction(() => {
+      this.#sql.crash.run(id, crash.at, crash.kind, crash.message.slice(0, 1000));
+      return this.#sql.crashesSince.get(id, crash.at - windowMs)!.n;
+    })();
+  }
+
+  crashes(id: string, limit = 20): CrashRecord[] {
+    return this.#sql.crashes.all(id, limit);
+  }
+
+  quarantine(id: string, reason: string, at: number): void {
+    this.#sql.quarantine.run(at, reason, id);
+  }
+
+  /** Lifts a quarantine and forgets the crash history that caused it; false if not quarantined. */
+  release(id: string): boolean {
+    return this.#db.transaction(() => {
+      const changed = this.#sql.release.run(id).changes > 0;
+      if (changed) this.#sql.clearCrashes.run(id);
+      return changed;
+    })();
+  }
+
+  countByStatus(): Record<TenantStatus, number> {
+    const counts: Record<TenantStatus, number> = { ready: 0, quarantined: 0, stopped: 0 };
+    for (const row of this.#sql.countByStatus.all()) counts[row.status] = row.n;
+    return counts;
+  }
+}

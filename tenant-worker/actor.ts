@@ -1,0 +1,254 @@
+/**
+ * One activation of one tenant: from "DB opened" to "DB closed", on one worker thread.
+ *
+ * The shape follows Durable Objects: from outside the actor only receives requests, alarms,
+ * ceilings and the order to hibernate, all through its port; inside it owns its SQLite file and
+ * nothing else. Everything that must survive is written as it changes, so the supervisor may end
+ * the activation (or the thread may die) at any point without losing committed work.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import type { MessagePort } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import {
+  parseMessage,
+  correlationIdOf,
+  RemoteError,
+  ToTenantSchema,
+  type Activate,
+  type Ceilings,
+  type Hibernated,
+  type Request,
+  type ToSupervisor,
+  type ToTenant,
+} from '../protocol/index.js';
+import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
+import { JobRunner, type JobDefinition } from './jobs.js';
+import { handlers, type Handler, type HandlerContext } from './handlers.js';
+import { devHandlers, devJobs } from './dev-hooks.js';
+
+/** The runtime's job set; the real TuitBot loops are added here as they are built. */
+function jobDefinitions(db: Database.Database, devHooks: boolean): JobDefinition[] {
+  return devHooks ? devJobs(db) : [];
+}
+
+/** setTimeout's ceiling (~24.8 days); later alarms are re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class TenantActor {
+  readonly #init: Activate;
+  readonly #port: MessagePort;
+  readonly #log: Logger;
+  readonly #handlers: Record<string, Handler>;
+  readonly #activatedAt = Date.now();
+  readonly #shutdownSignal = new AbortController();
+  #db!: Database.Database;
+  #jobs!: JobRunner;
+  #ceilings: Ceilings;
+  #inflight = new Set<Promise<unknown>>();
+  #tickRunning: Promise<void> | null = null;
+  #tickAgain = false;
+  #alarmTimer: NodeJS.Timeout | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #closing = false;
+  #done!: (result: Hibernated) => void;
+  #failed!: (error: Error) => void;
+
+  constructor(init: Activate, port: MessagePort, log: Logger) {
+    this.#init = init;
+    this.#port = port;
+    this.#log = log;
+    this.#ceilings = init.ceilings;
+    this.#handlers = init.devHooks ? { ...handlers, ...devHandlers } : handlers;
+  }
+
+  /** Opens the tenant and resolves when it has hibernated. */
+  run(): Promise<Hibernated> {
+    const finished = new Promise<Hibernated>((resolve, reject) => {
+      this.#done = resolve;
+      this.#failed = reject;
+    });
+    // Heartbeats start before the DB opens so a migration that hangs is caught too.
+    this.#startHeartbeats();
+    try {
+      this.#db = openDatabase(this.#init.dbPath, 'tenant');
+      this.#jobs = new JobRunner(this.#db, jobDefinitions(this.#db, this.#init.devHooks));
+    } catch (error) {
+      this.#stopTimers();
+      if (this.#db?.open) this.#db.close();
+      this.#port.close();
+      throw error;
+    }
+    this.#port.on('message', (data: unknown) => this.#receive(data));
+    this.#post({ type: 'ready', nextAlarmAt: this.#jobs.nextAlarmAt() });
+    void this.#tick();
+    return finished;
+  }
+
+  #receive(data: unknown): void {
+    const parsed = parseMessage(ToTenantSchema, data);
+    if (!parsed.ok) {
+      this.#log.warn({ problem: parsed.problem }, 'rejected malformed message from supervisor');
+      const id = correlationIdOf(data);
+      if (id !== undefined) this.#post({ type: 'response', id, ok: false, error: { code: 'protocol_error', message: parsed.problem } });
+      return;
+    }
+    this.#handle(parsed.message);
+  }
+
+  #handle(message: ToTenant): void {
+    switch (message.type) {
+      case 'request':
+        this.#track(this.#answer(message));
+        return;
+      case 'alarm':
+        void this.#tick();
+        return;
+      case 'set-ceilings':
+        this.#ceilings = message.ceilings;
+        return;
+      case 'hibernate':
+        void this.#close(Number.POSITIVE_INFINITY);
+        return;
+      case 'shutdown':
+        void this.#close(message.deadline);
+        return;
+    }
+  }
+
+  async #answer(request: Request): Promise<void> {
+    const { id, method } = request;
+    if (this.#closing) {
+      this.#post({ type: 'response', id, ok: false, error: { code: 'hibernating', message: 'The tenant is hibernating; retry.' } });
+      return;
+    }
+    if (Date.now() >= request.deadline) {
+      this.#post({ type: 'response', id, ok: false, error: { code: 'deadline_exceeded', message: 'The request expired before it started.' } });
+      return;
+    }
+    const handler = Object.hasOwn(this.#handlers, method) ? this.#handlers[method] : undefined;
+    if (!handler) {
+      this.#post({ type: 'response', id, ok: false, error: { code: 'unknown_method', message: `No handler for "${method}".` } });
+      return;
+    }
+    try {
+      const result = await handler(this.#context(), request.params);
+      this.#post({ type: 'response', id, ok: true, result });
+    } catch (error) {
+      if (error instanceof RemoteError) {
+        this.#post({ type: 'response', id, ok: false, error: error.toBody() });
+      } else {
+        this.#log.error({ err: error, method }, 'request handler failed');
+        this.#post({ type: 'response', id, ok: false, error: { code: 'internal_error', message: 'The tenant failed to handle the request.' } });
+      }
+    }
+  }
+
+  #context(): HandlerContext {
+    return {
+      tenantId: this.#init.tenantId,
+      db: this.#db,
+      jobs: this.#jobs,
+      ceilings: this.#ceilings,
+      activatedAt: this.#activatedAt,
+      tick: () => this.#tick(),
+    };
+  }
+
+  /** Runs due jobs; overlapping calls coalesce into one more pass after the current one. */
+  #tick(): Promise<void> {
+    if (this.#closing) return Promise.resolve();
+    if (this.#tickRunning) {
+      this.#tickAgain = true;
+      return this.#tickRunning;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#tickAgain = false;
+        const { runs, nextAlarmAt } = await this.#jobs.tick(this.#shutdownSignal.signal);
+        if (this.#closing) return;
+        this.#post({ type: 'tick', runs, nextAlarmAt });
+        this.#armAlarm(nextAlarmAt);
+      } while (this.#tickAgain && !this.#closing);
+    };
+    this.#tickRunning = run()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'tick failed'))
+      .finally(() => {
+        this.#tickRunning = null;
+      });
+    return this.#tickRunning;
+  }
+
+  #armAlarm(at: number | null): void {
+    if (this.#alarmTimer) clearTimeout(this.#alarmTimer);
+    this.#alarmTimer = null;
+    if (at === null) return;
+    const delay = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    this.#alarmTimer = setTimeout(() => void this.#tick(), delay);
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inflight.add(work);
+    void work.finally(() => this.#inflight.delete(work));
+  }
+
+  #startHeartbeats(): void {
+    const beat = () => this.#post({ type: 'heartbeat', at: Date.now() });
+    beat();
+    this.#timers.push(setInterval(beat, this.#init.heartbeatMs));
+    let previous: EventLoopUtilization = performance.eventLoopUtilization();
+    this.#timers.push(
+      setInterval(() => {
+        const current = performance.eventLoopUtilization();
+        const heap = getHeapStatistics();
+        this.#post({
+          type: 'metrics',
+          metrics: {
+            heapUsedBytes: heap.used_heap_size,
+            heapTotalBytes: heap.total_heap_size,
+            eventLoopUtilization: Math.min(1, Math.max(0, performance.eventLoopUtilization(current, previous).utilization)),
+          },
+        });
+        previous = current;
+      }, this.#init.metricsMs),
+    );
+  }
+
+  #stopTimers(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    if (this.#alarmTimer) clearTimeout(this.#alarmTimer);
+  }
+
+  /** Waits for in-flight work (until `deadline`), closes the DB and ends the activation. */
+  async #close(deadline: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#alarmTimer) clearTimeout(this.#alarmTimer);
+    const pending = Promise.allSettled([...this.#inflight, this.#tickRunning ?? Promise.resolve()]);
+    const remaining = deadline - Date.now();
+    if (Number.isFinite(remaining)) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, remaining))));
+      await Promise.race([pending, expired]);
+      clearTimeout(timer);
+      this.#shutdownSignal.abort();
+    } else {
+      await pending;
+    }
+    try {
+      const nextAlarmAt = this.#jobs.nextAlarmAt();
+      checkpointAndClose(this.#db);
+      this.#stopTimers();
+      this.#port.close();
+      this.#done({ type: 'hibernated', nextAlarmAt });
+    } catch (error) {
+      this.#stopTimers();
+      this.#failed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #post(message: ToSupervisor): void {
+    this.#port.postMessage(message);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The tenant's request handlers: `method` → function of validated params.
+ *
+ * Handlers see the tenant through `HandlerContext` only. Params are validated here with
+ * valibot, and a failure becomes an `invalid_params` error with field paths; a handler that
+ * throws anything else is answered as `internal_error` by the actor.
+ */
+import * as v from 'valibot';
+import type Database from 'better-sqlite3';
+import { RemoteError, type Ceilings } from '../protocol/index.js';
+import type { JobRunner } from './jobs.js';
+
+export interface HandlerContext {
+  tenantId: string;
+  db: Database.Database;
+  jobs: JobRunner;
+  ceilings: Ceilings;
+  activatedAt: number;
+  /** Runs due jobs now and reports the new alarm to the supervisor. */
+  tick(): Promise<void>;
+}
+
+export type Handler = (context: HandlerContext, params: unknown) => unknown | Promise<unknown>;
+
+export function validate<S extends v.GenericSchema>(schema: S, params: unknown): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, params);
+  if (parsed.success) return parsed.output;
+  const fields: Record<string, string> = {};
+  for (const issue of parsed.issues) fields[v.getDotPath(issue) ?? '(params)'] ??= issue.message;
+  throw new RemoteError('invalid_params', 'The request parameters are invalid.', fields);
+}
+
+const SettingKey = v.object({ key: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,99}$/)) });
+const SettingPut = v.object({ ...SettingKey.entries, value: v.unknown() });
+
+export const handlers: Record<string, Handler> = {
+  ping: (context) => ({ tenantId: context.tenantId, at: Date.now() }),
+
+  status: (context) => ({
+    tenantId: context.tenantId,
+    activatedAt: context.activatedAt,
+    ceilings: context.ceilings,
+    nextAlarmAt: context.jobs.nextAlarmAt(),
+    jobs: context.jobs.list(),
+  }),
+
+  'settings.get': (context, params) => {
+    const { key } = validate(SettingKey, params);
+    const row = context.db.prepare<[string], { value: string; updated_at: number }>('SELECT value, updated_at FROM settings WHERE key = ?').get(key);
+    if (!row) throw new RemoteError('not_found', `No setting "${key}".`);
+    return { key, value: JSON.parse(row.value) as unknown, updatedAt: row.updated_at };
+  },
+
+  'settings.put': (context, params) => {
+    const { key, value } = validate(SettingPut, params);
+    const updatedAt = Date.now();
+    context.db
+      .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .run(key, JSON.stringify(value ?? null), updatedAt);
+    return { key, value: value ?? null, updatedAt };
+  },
+
+  'jobs.run-due': async (context) => {
+    await context.tick();
+    return { nextAlarmAt: context.jobs.nextAlarmAt() };
+  },
+};
