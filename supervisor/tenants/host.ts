@@ -116,6 +116,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       atomics: 'disabled',
       resourceLimits: { maxOldGenerationSizeMb: options.heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.floor(options.heapMb / 8)) },
     });
+    // A thread that dies outside any task (e.g. while loading) is reported here, not to a task.
+    this.#pool.on('error', (error: unknown) => options.log.error({ err: error }, 'tenant thread failed outside an activation'));
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), Math.max(10, Math.min(options.heartbeatMs, options.heartbeatTimeoutMs / 2)));
     this.#watchdog.unref();
   }
