@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   publicUrl: string | null;
   trustProxy: boolean;
+  /** Bearer token for /metrics; null leaves it open (loopback and self-host default). */
+  metricsToken: string | null;
   http: { maxBodyBytes: number; bodyTimeoutMs: number; requestTimeoutMs: number };
   tenants: {
     threads: number;
@@ -78,6 +80,7 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be a pino level'), 'info'),
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL such as https://app.example.com'))),
   TRUST_PROXY: flag(false),
+  METRICS_TOKEN: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
   HTTP_MAX_BODY_BYTES: integer(1_048_576, 1024, 64 * 1_048_576),
   HTTP_BODY_TIMEOUT_MS: integer(10_000, 100, 300_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(15_000, 100, 300_000),
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (e.TUITBOT_MODE === 'cloud') {
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required in cloud mode (the address users reach)');
+    if (!e.METRICS_TOKEN) problems.push('METRICS_TOKEN: required in cloud mode (/metrics names tenants)');
     if (e.TUITBOT_DEV_HOOKS) problems.push('TUITBOT_DEV_HOOKS: fault injection is refused in cloud mode');
   }
   if (e.TENANT_HEARTBEAT_TIMEOUT_MS <= e.TENANT_HEARTBEAT_MS) {
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL ?? null,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN ?? null,
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
     tenants: {
       threads: e.TENANT_THREADS,

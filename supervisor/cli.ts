@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * `tuitbot`: the one binary of the product.
+ *
+ *   tuitbot serve [--cloud]            run the supervisor (HTTP, tenants, scheduler)
+ *   tuitbot migrate [--tenants]        migrate management.db (and every tenant DB)
+ *   tuitbot tenants list [--json]      the registry
+ *   tuitbot tenants show <id>          one tenant with its crash history
+ *   tuitbot tenants release <id>       lift a quarantine
+ *
+ * Configuration comes from the environment (see .env.example).
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { TenantRegistry, type TenantRecord } from './tenants/registry.js';
+
+const USAGE = `usage:
+  tuitbot serve [--cloud]
+  tuitbot migrate [--tenants]
+  tuitbot tenants list [--json]
+  tuitbot tenants show <id>
+  tuitbot tenants release <id>`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { cloud: { type: 'boolean' }, tenants: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig(values.cloud ? { ...process.env, TUITBOT_MODE: 'cloud' } : process.env);
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate':
+      return migrateAll(config, values.tenants ?? false);
+    case 'tenants':
+      return tenants(config, sub, arg, values.json ?? false);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const log = pino({ level: config.logLevel });
+  // Imported here so `tuitbot tenants list` does not load the native HTTP server.
+  const { startSupervisor } = await import('./app.js');
+  const supervisor = await startSupervisor(config, log);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      // Wrappers (npm, tsx, timeout) may forward the same signal twice: stop once, never die mid-way.
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'signal received');
+      // The last resort if something ignores the shutdown budget.
+      setTimeout(() => {
+        log.error('shutdown exceeded its budget; exiting');
+        resolve(1);
+      }, config.shutdownTimeoutMs + 1_000).unref();
+      supervisor.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function migrateAll(config: Config, includeTenants: boolean): number {
+  const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
+  console.log('management.db: up to date');
+  if (includeTenants) {
+    const registry = new TenantRegistry(db, config.dataDir);
+    for (const tenant of registry.list()) {
+      const path = registry.dbPath(tenant.id);
+      if (!readdirSync(join(config.dataDir, 'tenants')).includes(`${tenant.id}.db`)) continue;
+      checkpointAndClose(openDatabase(path, 'tenant'));
+      console.log(`tenants/${tenant.id}.db: up to date`);
+    }
+  }
+  checkpointAndClose(db);
+  return 0;
+}
+
+function tenants(config: Config, sub: string | undefined, id: string | undefined, asJson: boolean): number {
+  const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
+  try {
+    const registry = new TenantRegistry(db, config.dataDir);
+    switch (sub) {
+      case 'list': {
+        const all = registry.list();
+        if (asJson) console.log(JSON.stringify(all, null, 2));
+        else printTable(all);
+        return 0;
+      }
+      case 'show': {
+        const tenant = requireTenant(registry, id);
+        console.log(JSON.stringify({ ...tenant, crashes: registry.crashes(tenant.id) }, null, 2));
+        return 0;
+      }
+      case 'release': {
+        const tenant = requireTenant(registry, id);
+        if (!registry.release(tenant.id)) {
+          console.error(`tenant ${tenant.id} is not quarantined (status: ${tenant.status})`);
+          return 1;
+        }
+        console.log(`tenant ${tenant.id} released; it wakes on its next alarm or request`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown tenants subcommand "${sub ?? ''}"`);
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function requireTenant(registry: TenantRegistry, id: string | undefined): TenantRecord {
+  if (!id) throw new UsageError('a tenant id is required');
+  const tenant = registry.get(id);
+  if (!tenant) throw new UsageError(`no tenant ${id}`);
+  return tenant;
+}
+
+function printTable(all: TenantRecord[]): void {
+  const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+  console.log(['id'.padEnd(36), 'status'.padEnd(11), 'next alarm'.padEnd(24), 'last active'].join('  '));
+  for (const t of all) {
+    console.log([t.id, t.status.padEnd(11), iso(t.nextAlarmAt).padEnd(24), iso(t.lastActiveAt)].join('  '));
+  }
+  console.log(`${all.length} tenant(s)`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`tuitbot: ${(error as Error).message}\n${USAGE}`);
+    } else console.error(error);
+    process.exit(2);
+  },
+);
