@@ -22,6 +22,7 @@ import {
   type Activate,
   type Ceilings,
   type Hibernated,
+  type JobRun,
   type TenantEvent,
   type TenantMetrics,
   type ToSupervisor,
@@ -88,6 +89,9 @@ interface Slot {
 
 export interface HostEvents {
   event: [tenantId: string, event: TenantEvent];
+  /** A tenant became active; `wakeMs` counts from the moment it was asked for, queueing included. */
+  activated: [tenantId: string, info: { reason: ActivationReason; wakeMs: number }];
+  tick: [tenantId: string, runs: JobRun[]];
   quarantined: [tenantId: string, reason: string];
   alarm: [tenantId: string, nextAlarmAt: number | null];
 }
@@ -333,6 +337,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
         return;
       case 'tick':
         for (const run of message.runs) this.#o.metrics.jobLag.observe(run.lagMs / 1000);
+        if (message.runs.length > 0) this.emit('tick', slot.id, message.runs);
         this.#o.registry.setNextAlarm(slot.id, message.nextAlarmAt);
         this.emit('alarm', slot.id, message.nextAlarmAt);
         return;
@@ -343,7 +348,9 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (slot.state !== 'activating') return;
     slot.state = 'active';
     slot.lastHeartbeatAt = Date.now();
-    this.#o.metrics.wakeSeconds.observe((Date.now() - slot.requestedAt) / 1000);
+    const wakeMs = Date.now() - slot.requestedAt;
+    this.#o.metrics.wakeSeconds.observe(wakeMs / 1000);
+    this.emit('activated', slot.id, { reason: slot.reason, wakeMs });
     this.#o.registry.setNextAlarm(slot.id, nextAlarmAt);
     for (const waiting of slot.waiting.splice(0)) {
       clearTimeout(waiting.timer);

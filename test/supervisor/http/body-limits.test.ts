@@ -1,6 +1,6 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { json } from '../../../supervisor/http/reply.js';
-import { eventually, parseResponse, rawExchange, sleep, startServer } from './helpers.js';
+import { eventually, parseResponse, rawExchange, sleep, startServer } from './fixtures/harness.js';
 
 const head = (path: string, extra: string) => `POST ${path} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`;
 const chunk = (s: string) => `${s.length.toString(16)}\r\n${s}\r\n`;
@@ -25,7 +25,7 @@ t.test('request bodies are bounded in size and time', async (t) => {
     { maxBodyBytes: 1024, bodyTimeoutMs: 300 },
   );
   const { url, port, lines, responses } = ctx;
-  const alive = async (t: Tap.Test) => t.same(await (await fetch(`${url}/ping`)).json(), { pong: true }, 'next request works');
+  const alive = async (t: Test) => t.same(await (await fetch(`${url}/ping`)).json(), { pong: true }, 'next request works');
 
   t.test('a body within the limit is read whole', async (t) => {
     const res = await fetch(`${url}/upload`, { method: 'POST', body: 'x'.repeat(1024) });

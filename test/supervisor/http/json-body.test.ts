@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as v from 'valibot';
 import { json } from '../../../supervisor/http/reply.js';
-import { startServer } from './helpers.js';
+import { startServer } from './fixtures/harness.js';
 
 const Signup = v.object({
   user: v.object({ email: v.pipe(v.string(), v.email('must be an email address')), name: v.optional(v.string()) }),

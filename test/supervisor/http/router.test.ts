@@ -2,7 +2,7 @@ import t from 'tap';
 import { Router } from '../../../supervisor/http/router.js';
 import { json } from '../../../supervisor/http/reply.js';
 import type { Handler } from '../../../supervisor/http/server.js';
-import { startServer } from './helpers.js';
+import { startServer } from './fixtures/harness.js';
 
 t.test('Router (unit)', async (t) => {
   const r = new Router<string>()
