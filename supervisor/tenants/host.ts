@@ -68,6 +68,7 @@ interface Slot {
   id: string;
   state: SlotState;
   reason: ActivationReason;
+  /** performance.now() when the tenant was asked for, for wake latency. */
   requestedAt: number;
   port: MessagePort | null;
   abort: AbortController | null;
@@ -230,7 +231,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       id: tenantId,
       state: 'queued',
       reason,
-      requestedAt: Date.now(),
+      requestedAt: performance.now(),
       port: null,
       abort: null,
       pending: new PendingRequests(),
@@ -348,7 +349,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (slot.state !== 'activating') return;
     slot.state = 'active';
     slot.lastHeartbeatAt = Date.now();
-    const wakeMs = Date.now() - slot.requestedAt;
+    const wakeMs = performance.now() - slot.requestedAt;
     this.#o.metrics.wakeSeconds.observe(wakeMs / 1000);
     this.emit('activated', slot.id, { reason: slot.reason, wakeMs });
     this.#o.registry.setNextAlarm(slot.id, nextAlarmAt);
@@ -422,7 +423,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #settleSlot(slot: Slot): void {
     if (!this.#closing && (slot.waiting.length > 0 || slot.attached > 0)) {
       slot.state = 'queued';
-      slot.requestedAt = Date.now();
+      slot.requestedAt = performance.now();
       slot.reason = slot.attached > 0 ? 'attach' : 'request';
       if (!this.#queue.push(slot.id, 'interactive')) this.#failWaiting(slot, new RemoteError('overloaded', 'Every tenant thread is busy; retry shortly.'));
     } else {
@@ -495,7 +496,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       if (this.#closing || slot.state !== 'backoff') return;
       slot.state = 'queued';
       slot.reason = 'restart';
-      slot.requestedAt = Date.now();
+      slot.requestedAt = performance.now();
       if (!this.#queue.push(slot.id, 'interactive')) {
         // No room: the registry alarm brings it back later.
         this.#slots.delete(slot.id);
