@@ -60,7 +60,7 @@ export class TenantActor {
     this.#port = port;
     this.#log = log;
     this.#ceilings = init.ceilings;
-    this.#handlers = init.devHooks ? { ...handlers, ...devHandlers } : handlers;
+    this.#handlers = init.devHooks ? { ...handlers, ...devHandlers((message) => this.#port.postMessage(message)) } : handlers;
   }
 
   /** Opens the tenant and resolves when it has hibernated. */
@@ -133,7 +133,7 @@ export class TenantActor {
       return;
     }
     try {
-      const result = await handler(this.#context(), request.params);
+      const result = await handler(this.#context(id), request.params);
       this.#post({ type: 'response', id, ok: true, result });
     } catch (error) {
       if (error instanceof RemoteError) {
@@ -145,8 +145,9 @@ export class TenantActor {
     }
   }
 
-  #context(): HandlerContext {
+  #context(requestId: number): HandlerContext {
     return {
+      requestId,
       tenantId: this.#init.tenantId,
       db: this.#db,
       jobs: this.#jobs,
@@ -167,8 +168,9 @@ export class TenantActor {
       do {
         this.#tickAgain = false;
         const { runs, nextAlarmAt } = await this.#jobs.tick(this.#shutdownSignal.signal);
-        if (this.#closing) return;
+        // Reported even while hibernating: the port stays open until in-flight work is done.
         this.#post({ type: 'tick', runs, nextAlarmAt });
+        if (this.#closing) return;
         this.#armAlarm(nextAlarmAt);
       } while (this.#tickAgain && !this.#closing);
     };

@@ -11,38 +11,49 @@ import type Database from 'better-sqlite3';
 import { validate, type Handler } from './handlers.js';
 import type { JobDefinition } from './jobs.js';
 
-export const devHandlers: Record<string, Handler> = {
-  /** An uncaught exception outside any request: the thread dies. */
-  'dev.throw': () => {
-    setImmediate(() => {
-      throw new Error('dev.throw: injected crash');
-    });
-    return { crashing: true };
-  },
+/** `post` writes raw messages to the supervisor, bypassing the protocol's types. */
+export function devHandlers(post: (message: unknown) => void): Record<string, Handler> {
+  return {
+    /** Sends malformed messages, one of them answering this very request, then answers properly. */
+    'dev.garbage': (context) => {
+      post({ type: 'nonsense' });
+      post({ type: 'heartbeat', at: -1 });
+      post({ type: 'response', id: context.requestId, ok: 'maybe' });
+      return { sent: 3 };
+    },
 
-  /** Allocates until the thread's heap limit ends it. */
-  'dev.oom': () => {
-    setImmediate(() => {
-      const hoard: number[][] = [];
-      for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
-    });
-    return { crashing: true };
-  },
+    /** An uncaught exception outside any request: the thread dies. */
+    'dev.throw': () => {
+      setImmediate(() => {
+        throw new Error('dev.throw: injected crash');
+      });
+      return { crashing: true };
+    },
 
-  /** Blocks the event loop forever: heartbeats stop. */
-  'dev.spin': () => {
-    setImmediate(() => {
-      for (;;);
-    });
-    return { spinning: true };
-  },
+    /** Allocates until the thread's heap limit ends it. */
+    'dev.oom': () => {
+      setImmediate(() => {
+        const hoard: number[][] = [];
+        for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
+      });
+      return { crashing: true };
+    },
 
-  'dev.sleep': async (_context, params) => {
-    const { ms } = validate(v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60_000)) }), params);
-    await sleep(ms);
-    return { slept: ms };
-  },
-};
+    /** Blocks the event loop forever: heartbeats stop. */
+    'dev.spin': () => {
+      setImmediate(() => {
+        for (;;);
+      });
+      return { spinning: true };
+    },
+
+    'dev.sleep': async (_context, params) => {
+      const { ms } = validate(v.object({ ms: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60_000)) }), params);
+      await sleep(ms);
+      return { slept: ms };
+    },
+  };
+}
 
 const SimulatedIo = v.object({
   everyMs: v.pipe(v.number(), v.integer(), v.minValue(10)),

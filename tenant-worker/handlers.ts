@@ -11,6 +11,8 @@ import { RemoteError, type Ceilings } from '../protocol/index.js';
 import type { JobRunner } from './jobs.js';
 
 export interface HandlerContext {
+  /** The correlation id of the request being handled. */
+  requestId: number;
   tenantId: string;
   db: Database.Database;
   jobs: JobRunner;

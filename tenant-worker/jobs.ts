@@ -76,6 +76,7 @@ export class JobRunner {
   readonly #random: () => number;
   readonly #clock: () => number;
   readonly #statements;
+  #lastTick: Promise<unknown> = Promise.resolve();
 
   constructor(db: Database.Database, definitions: JobDefinition[], options: JobRunnerOptions = {}) {
     this.#db = db;
@@ -114,15 +115,27 @@ export class JobRunner {
     })();
   }
 
-  /** Runs every due job, one at a time; returns what ran and the next alarm. */
-  async tick(signal: AbortSignal = new AbortController().signal): Promise<{ runs: JobRun[]; nextAlarmAt: number | null }> {
+  /**
+   * Runs every due job, one at a time; returns what ran and the next alarm. A tick called while
+   * another is running waits for it, so two runs never overlap and no run is repeated.
+   */
+  tick(signal: AbortSignal = new AbortController().signal): Promise<{ runs: JobRun[]; nextAlarmAt: number | null }> {
+    const result = this.#lastTick.then(() => this.#tickNow(signal));
+    this.#lastTick = result.catch(() => undefined);
+    return result;
+  }
+
+  async #tickNow(signal: AbortSignal): Promise<{ runs: JobRun[]; nextAlarmAt: number | null }> {
     const runs: JobRun[] = [];
     const tickStart = this.#clock();
     const due = this.#rows()
       .filter((row) => dueAt(row) <= tickStart)
       .sort((a, b) => dueAt(a) - dueAt(b));
-    for (const row of due) {
+    for (const { name } of due) {
       if (signal.aborted) break;
+      // Re-read: an earlier run, or a request served meanwhile, may have paused or rescheduled it.
+      const row = this.#statements.one.get(name);
+      if (!row || dueAt(row) > tickStart) continue;
       runs.push(await this.#run(row, signal));
     }
     return { runs, nextAlarmAt: this.nextAlarmAt() };

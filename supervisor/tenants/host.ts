@@ -384,10 +384,15 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     return slot.state === 'active' && slot.attached === 0 && slot.pending.size === 0 && slot.waiting.length === 0;
   }
 
-  /** Hibernates an idle tenant once `idleMs` have passed since it was last used. */
+  /** Hibernates an idle tenant once `idleMs` have passed since it was last used, or at once
+   * when other tenants are waiting for a thread. */
   #considerIdle(slot: Slot): void {
     this.#clearIdle(slot);
     if (!this.#isIdle(slot)) return;
+    if (this.#queue.size > this.#countState('hibernating')) {
+      this.#hibernate(slot, 'evict');
+      return;
+    }
     const wait = slot.lastUsedAt + this.#o.idleMs - Date.now();
     if (wait <= 0) {
       this.#hibernate(slot, 'idle');

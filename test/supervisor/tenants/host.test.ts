@@ -32,3 +32,92 @@ t.test('hibernate/wake round trips keep committed data', async (t) => {
   t.equal((file.prepare("SELECT count(*) AS n FROM settings WHERE key LIKE 'round.%'").get() as { n: number }).n, 3);
   file.close();
 });
+
+t.test('malformed messages from a tenant are rejected and logged; the tenant keeps answering', async (t) => {
+  const env = startTenants();
+  t.teardown(() => env.close());
+  const tenant = env.registry.create();
+  await t.rejects(env.host.request(tenant.id, 'dev.garbage', undefined, 5_000), { code: 'protocol_error' });
+  t.match(await env.host.request(tenant.id, 'ping', undefined, 5_000), { tenantId: tenant.id });
+  const rejected = env.logs.filter((l) => l.msg === 'rejected malformed message from tenant');
+  t.equal(rejected.length, 3, 'each malformed message is logged');
+  t.match(await env.metrics.registry.getSingleMetricAsString('tuitbot_protocol_rejected_total'), /side="supervisor"\} 3/);
+});
+
+t.test('an attached dashboard keeps its tenant active; the last detach lets it hibernate', async (t) => {
+  const env = startTenants({ idleMs: 100 });
+  t.teardown(() => env.close());
+  const tenant = env.registry.create();
+  t.ok(env.host.attach(tenant.id));
+  t.ok(env.host.attach(tenant.id));
+  await until(() => env.host.state(tenant.id) === 'active');
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.equal(env.host.state(tenant.id), 'active', 'still active well past the idle timeout');
+  env.host.detach(tenant.id);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(env.host.state(tenant.id), 'active', 'one dashboard is still attached');
+  env.host.detach(tenant.id);
+  await until(() => env.host.state(tenant.id) === 'hibernated', 2_000);
+});
+
+t.test('ceilings are persisted and reach an active tenant', async (t) => {
+  const env = startTenants({ idleMs: 5_000 });
+  t.teardown(() => env.close());
+  const tenant = env.registry.create();
+  await env.host.request(tenant.id, 'ping', undefined, 5_000);
+  const ceilings = { plan: 'starter', repliesPerDay: 5, tweetsPerDay: 3, threadsPerWeek: 1, targets: 3, xCostAllowanceCents: 500 };
+  env.host.setCeilings(tenant.id, ceilings);
+  t.same(((await env.host.request(tenant.id, 'status', undefined, 5_000)) as { ceilings: unknown }).ceilings, ceilings);
+  t.same(env.registry.get(tenant.id)!.ceilings, ceilings, 'the registry keeps them for the next activation');
+});
+
+t.test('with every thread busy, activations queue and idle tenants are evicted to make room', async (t) => {
+  const env = startTenants({ threads: 2, idleMs: 60_000, activationQueue: 2 });
+  t.teardown(() => env.close());
+  const [a, b, c, d, e] = Array.from({ length: 5 }, () => env.registry.create());
+  await env.host.request(a!.id, 'ping', undefined, 5_000);
+  await env.host.request(b!.id, 'ping', undefined, 5_000);
+  t.equal(env.host.state(a!.id), 'active');
+  t.equal(env.host.state(b!.id), 'active');
+  // Both threads are held by idle tenants; a third request must evict the least recently used.
+  await env.host.request(c!.id, 'ping', undefined, 5_000);
+  t.equal(env.host.state(a!.id), 'hibernated', 'the least recently used tenant was evicted');
+  t.equal(env.host.state(b!.id), 'active');
+  // Both threads busy with slow requests and the queue full: the next one is shed, not queued.
+  const slow = [
+    env.host.request(b!.id, 'dev.sleep', { ms: 600 }, 5_000),
+    env.host.request(c!.id, 'dev.sleep', { ms: 600 }, 5_000),
+  ];
+  const queued = [env.host.request(d!.id, 'ping', undefined, 5_000), env.host.request(e!.id, 'ping', undefined, 5_000)];
+  await t.rejects(env.host.request(a!.id, 'ping', undefined, 5_000), { code: 'overloaded' });
+  await Promise.all(slow);
+  const answers = (await Promise.all(queued)) as { tenantId: string }[];
+  t.same(answers.map((x) => x.tenantId), [d!.id, e!.id], 'queued activations are served once threads free up');
+});
+
+t.test('a due alarm wakes a hibernated tenant, which runs its job and goes back to sleep', async (t) => {
+  const env = startTenants({ idleMs: 50 });
+  const { AlarmScheduler } = await import('../../../supervisor/tenants/scheduler.js');
+  const scheduler = new AlarmScheduler({ registry: env.registry, host: env.host, log: env.log, batch: 10 });
+  env.host.on('alarm', (_id, at) => scheduler.notify(at));
+  t.teardown(async () => {
+    scheduler.stop();
+    await env.close();
+  });
+  const tenant = env.registry.create();
+  await env.host.request(tenant.id, 'settings.put', { key: 'dev.io', value: { everyMs: 400, waitMs: 5 } }, 5_000);
+  await until(() => env.host.state(tenant.id) === 'hibernated');
+  const ticks: number[] = [];
+  const wakes: string[] = [];
+  env.host.on('tick', (id, runs) => id === tenant.id && ticks.push(...runs.map((r) => r.lagMs)));
+  env.host.on('activated', (id, info) => id === tenant.id && wakes.push(info.reason));
+  // The job is laid out when the tenant next opens; the registry alarm brings it in.
+  env.registry.setNextAlarm(tenant.id, Date.now() + 100);
+  scheduler.start();
+  await until(() => ticks.length >= 3, 5_000);
+  t.ok(wakes.filter((r) => r === 'alarm').length >= 2, `woken by alarms (${wakes.join(',')})`);
+  t.ok(ticks.every((lag) => lag < 1_000), `jobs ran close to their due time (lags ${ticks.join(', ')} ms)`);
+  const runs = (await env.host.request(tenant.id, 'settings.get', { key: 'dev.io.runs' }, 5_000)) as { value: number };
+  t.ok(runs.value >= 3, 'every run was recorded in the tenant DB');
+  t.ok(env.registry.get(tenant.id)!.nextAlarmAt! > Date.now() - 1_000, 'the registry knows the next alarm');
+});
