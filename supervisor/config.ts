@@ -99,6 +99,9 @@ const EnvSchema = v.object({
   TUITBOT_DEV_HOOKS: flag(false),
 });
 
+/** Every environment variable the product reads (`.env.example` must document each). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.entries);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings are "unset", as docker-compose writes them for blank .env lines.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));

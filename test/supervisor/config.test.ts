@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../../supervisor/config.js';
+
+t.test('defaults give a loopback sandbox on port 3001 with data in ./data', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.mode, 'sandbox');
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.port, 3001);
+  t.match(config.dataDir, /\/data$/);
+  t.equal(config.devHooks, false);
+  t.ok(config.tenants.threads >= 4);
+});
+
+t.test('self-host listens on every interface; empty values count as unset', async (t) => {
+  const config = loadConfig({ TUITBOT_MODE: 'self-host', PORT: '', TENANT_IDLE_MS: '5000', TUITBOT_DEV_HOOKS: 'yes' });
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.port, 3001);
+  t.equal(config.tenants.idleMs, 5000);
+  t.equal(config.devHooks, true);
+});
+
+t.test('an invalid setup fails with one message listing every problem', async (t) => {
+  const error = (() => {
+    try {
+      loadConfig({ PORT: 'eighty', TENANT_THREADS: '0', LOG_LEVEL: 'chatty', TUITBOT_MODE: 'production' });
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.type(error, ConfigError);
+  const message = (error as ConfigError).message;
+  for (const name of ['PORT', 'TENANT_THREADS', 'LOG_LEVEL', 'TUITBOT_MODE']) t.match(message, name, `names ${name}`);
+  t.equal((error as ConfigError).problems.length, 4);
+});
+
+t.test('cloud mode refuses to start without its credentials and with dev hooks', async (t) => {
+  t.throws(() => loadConfig({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' }), {
+    problems: [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /],
+  });
+  const config = loadConfig({ TUITBOT_MODE: 'cloud', PUBLIC_URL: 'https://app.tuitbot.cloud', METRICS_TOKEN: 'x'.repeat(32) });
+  t.equal(config.mode, 'cloud');
+});
+
+t.test('inconsistent tenant timing is refused', async (t) => {
+  t.throws(() => loadConfig({ TENANT_HEARTBEAT_MS: '5000', TENANT_HEARTBEAT_TIMEOUT_MS: '1000' }), { problems: [/TENANT_HEARTBEAT_TIMEOUT_MS/] });
+});
+
+t.test('.env.example documents every variable the product reads', async (t) => {
+  const documented = new Set(
+    readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => line.split('=')[0]),
+  );
+  for (const name of ENV_VARIABLES) t.ok(documented.has(name), `${name} is documented`);
+  for (const name of documented) t.ok(ENV_VARIABLES.includes(name!), `${name} is read by the product`);
+});
