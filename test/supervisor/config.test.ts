@@ -2,6 +2,16 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../../supervisor/config.js';
 
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
 t.test('defaults give a loopback sandbox on port 3001 with data in ./data', async (t) => {
   const config = loadConfig({});
   t.equal(config.mode, 'sandbox');
@@ -35,15 +45,13 @@ t.test('an invalid setup fails with one message listing every problem', async (t
 });
 
 t.test('cloud mode refuses to start without its credentials and with dev hooks', async (t) => {
-  t.throws(() => loadConfig({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' }), {
-    problems: [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /],
-  });
+  t.match(problemsOf({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' }), [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /]);
   const config = loadConfig({ TUITBOT_MODE: 'cloud', PUBLIC_URL: 'https://app.tuitbot.cloud', METRICS_TOKEN: 'x'.repeat(32) });
   t.equal(config.mode, 'cloud');
 });
 
 t.test('inconsistent tenant timing is refused', async (t) => {
-  t.throws(() => loadConfig({ TENANT_HEARTBEAT_MS: '5000', TENANT_HEARTBEAT_TIMEOUT_MS: '1000' }), { problems: [/TENANT_HEARTBEAT_TIMEOUT_MS/] });
+  t.match(problemsOf({ TENANT_HEARTBEAT_MS: '5000', TENANT_HEARTBEAT_TIMEOUT_MS: '1000' }), [/^TENANT_HEARTBEAT_TIMEOUT_MS/]);
 });
 
 t.test('.env.example documents every variable the product reads', async (t) => {
