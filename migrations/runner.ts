@@ -95,7 +95,12 @@ export function migrate(db: Database.Database, migrations: Migration[]): string[
   }
   const appliedVersions = new Set(applied.map((row) => row.version));
   for (const migration of migrations) {
-    if (!appliedVersions.has(migration.version)) step.immediate(migration);
+    if (appliedVersions.has(migration.version)) continue;
+    try {
+      step.immediate(migration);
+    } catch (error) {
+      throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${(error as Error).message}`, { cause: error });
+    }
   }
   return appliedNames;
 }

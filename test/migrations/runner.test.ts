@@ -114,7 +114,7 @@ t.test('a failing migration rolls back completely, is not recorded, and its erro
     '0002_broken.sql': 'CREATE TABLE half (x INTEGER) STRICT;\nINSERT INTO a (id) VALUES (1);\nCREATE TABLE oops (;',
     '0003_c.sql': 'CREATE TABLE c (x INTEGER) STRICT;',
   });
-  t.throws(() => openDatabase(path, 'tenant', { migrationsDir: dir }), { name: 'SqliteError', message: /syntax error/ });
+  t.throws(() => openDatabase(path, 'tenant', { migrationsDir: dir }), { name: 'MigrationError', message: /0002_broken\.sql failed and was rolled back: .*syntax error/ });
   const db = new Database(path);
   t.teardown(() => db.close());
   t.same(tables(db), ['a', 'schema_migrations'], 'no table of the failed migration or after it exists');
