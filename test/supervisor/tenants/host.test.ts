@@ -121,3 +121,23 @@ t.test('a due alarm wakes a hibernated tenant, which runs its job and goes back 
   t.ok(runs.value >= 3, 'every run was recorded in the tenant DB');
   t.ok(env.registry.get(tenant.id)!.nextAlarmAt! > Date.now() - 1_000, 'the registry knows the next alarm');
 });
+
+t.test('metrics report tenants by state and the heap and event-loop use of each active tenant', async (t) => {
+  const env = startTenants({ idleMs: 5_000, metricsMs: 50 });
+  t.teardown(() => env.close());
+  const active = env.registry.create();
+  env.registry.create();
+  const quarantined = env.registry.create();
+  env.registry.quarantine(quarantined.id, 'test', Date.now());
+  await env.host.request(active.id, 'ping', undefined, 5_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const text = await env.metrics.registry.metrics();
+  t.match(text, /tuitbot_tenants\{state="active"\} 1/);
+  t.match(text, /tuitbot_tenants\{state="hibernated"\} 1/);
+  t.match(text, /tuitbot_tenants\{state="quarantined"\} 1/);
+  t.match(text, /tuitbot_tenant_activations_total\{reason="request"\} 1/);
+  t.match(text, /tuitbot_tenant_wake_seconds_count 1/);
+  const heap = new RegExp(`tuitbot_tenant_heap_used_bytes\\{tenant="${active.id}"\\} (\\d+)`).exec(text);
+  t.ok(heap && Number(heap[1]) > 1_000_000, 'the active tenant reports its heap');
+  t.match(text, new RegExp(`tuitbot_tenant_event_loop_utilization\\{tenant="${active.id}"\\} [0-9.e-]+`));
+});
