@@ -211,6 +211,19 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (slot?.state === 'active') this.#post(slot, { type: 'set-ceilings', ceilings });
   }
 
+  /** Stops a tenant for good (account deleted): no new activations, and it hibernates now if idle. */
+  stop(tenantId: string): void {
+    this.#o.registry.setStatus(tenantId, 'stopped');
+    const slot = this.#slots.get(tenantId);
+    if (!slot) return;
+    this.#queue.delete(tenantId);
+    if (slot.restartTimer) clearTimeout(slot.restartTimer);
+    slot.attached = 0;
+    this.#failWaiting(slot, new RemoteError('tenant_stopped', 'This tenant is stopped.'));
+    if (slot.state === 'active') this.#hibernate(slot, 'evict');
+    else if (slot.state === 'queued' || slot.state === 'backoff') this.#slots.delete(tenantId);
+  }
+
   /** Lifts a quarantine; the tenant wakes on its next alarm or request. */
   release(tenantId: string): boolean {
     const released = this.#o.registry.release(tenantId);

@@ -81,6 +81,8 @@ export class TenantRegistry {
       setAlarm: db.prepare('UPDATE tenants SET next_alarm_at = ? WHERE id = ?'),
       hibernated: db.prepare('UPDATE tenants SET next_alarm_at = ?, last_active_at = ? WHERE id = ?'),
       setCeilings: db.prepare('UPDATE tenants SET ceilings = ? WHERE id = ?'),
+      setStatus: db.prepare('UPDATE tenants SET status = ? WHERE id = ?'),
+      remove: db.prepare('DELETE FROM tenants WHERE id = ?'),
       quarantine: db.prepare("UPDATE tenants SET status = 'quarantined', quarantined_at = ?, quarantine_reason = ? WHERE id = ?"),
       release: db.prepare(
         "UPDATE tenants SET status = 'ready', quarantined_at = NULL, quarantine_reason = NULL WHERE id = ? AND status = 'quarantined'",
@@ -149,6 +151,15 @@ export class TenantRegistry {
 
   crashes(id: string, limit = 20): CrashRecord[] {
     return this.#sql.crashes.all(id, limit);
+  }
+
+  setStatus(id: string, status: TenantStatus): void {
+    this.#sql.setStatus.run(status, id);
+  }
+
+  /** Forgets a tenant (its data purge); the caller deletes its files. */
+  remove(id: string): void {
+    this.#sql.remove.run(id);
   }
 
   quarantine(id: string, reason: string, at: number): void {
