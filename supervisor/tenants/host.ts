@@ -86,6 +86,8 @@ interface Slot {
   metrics: TenantMetrics | null;
   /** Settles when the current activation task ends, cleanly or not. */
   task: Promise<void> | null;
+  /** The tenant was stopped while resident: it finishes, then never comes back. */
+  stopped: boolean;
 }
 
 export interface HostEvents {
@@ -151,6 +153,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (this.#closing) return Promise.reject(new RemoteError('shutting_down', 'The server is shutting down; retry shortly.'));
     const slot = this.#slots.get(tenantId) ?? this.#admit(tenantId, 'request');
     if (slot instanceof RemoteError) return Promise.reject(slot);
+    if (slot.stopped) return Promise.reject(new RemoteError('tenant_stopped', 'This tenant is stopped.'));
     slot.lastUsedAt = Date.now();
     this.#clearIdle(slot);
     if (slot.state === 'active') return this.#send(slot, method, params, timeoutMs);
@@ -216,6 +219,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     this.#o.registry.setStatus(tenantId, 'stopped');
     const slot = this.#slots.get(tenantId);
     if (!slot) return;
+    slot.stopped = true;
     this.#queue.delete(tenantId);
     if (slot.restartTimer) clearTimeout(slot.restartTimer);
     slot.attached = 0;
@@ -260,6 +264,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       restartAt: 0,
       metrics: null,
       task: null,
+      stopped: false,
     };
     if (!this.#queue.push(tenantId, laneOf(reason))) {
       return new RemoteError('overloaded', 'Every tenant thread is busy and the activation queue is full; retry shortly.');
@@ -439,7 +444,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
 
   /** After an activation ended: come back at once if someone still needs the tenant. */
   #settleSlot(slot: Slot): void {
-    if (!this.#closing && (slot.waiting.length > 0 || slot.attached > 0)) {
+    if (!this.#closing && !slot.stopped && (slot.waiting.length > 0 || slot.attached > 0)) {
       slot.state = 'queued';
       slot.requestedAt = performance.now();
       slot.reason = slot.attached > 0 ? 'attach' : 'request';
