@@ -1,0 +1,330 @@
+/**
+ * HTTP throughput: the routed tenant path against two hello-world baselines, in one run.
+ *
+ *   npx tsx bench/http.ts [--duration=15] [--connections=50] [--wrk-threads=1] [--warmup=5]
+ *                         [--profile=1] [--json=path]
+ *   (or BENCH_DURATION=… etc.)
+ *
+ * Targets, one after the other (never in parallel: the machine has 2 cores and wrk takes one):
+ *   a) node:http hello world (a child process)
+ *   b) uWS hello world (a child process, the product's native uWS loader)
+ *   c) the real supervisor (`supervisor/cli.ts serve` via tsx, dev hooks on) with one seeded
+ *      tenant: `GET /dev/tenants/:id/settings/:key` with a session cookie, i.e. uWS → router →
+ *      TenantHost → MessagePort → tenant thread → SQLite → back.
+ * Each target gets a `warmup`-second wrk run that is thrown away, then the measured run.
+ * With --profile=1 the supervisor runs a second time under --cpu-prof and the hottest functions
+ * of its main thread and of the tenant thread are printed.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, machine, option, sleep } from './lib.js';
+
+const opts = {
+  durationS: option('duration', 15),
+  connections: option('connections', 50),
+  wrkThreads: option('wrk-threads', 1),
+  warmupS: option('warmup', 5),
+  profile: option('profile', 0),
+  json: option('json', ''),
+};
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const COOKIE = 'session=bench-0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdef';
+
+interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: string | null;
+  /** CPU of the server process (all its threads) over the measured run, in cores. */
+  serverCores: number;
+}
+
+// ---- the two hello-world servers (child roles) ----------------------------------------------
+
+async function helloNode(): Promise<void> {
+  const server = createServer((_req, res) => res.end('hello'));
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
+}
+
+async function helloUws(): Promise<void> {
+  const { uws } = await import('../supervisor/http/uws.js');
+  uws
+    .App()
+    .get('/*', (res) => {
+      res.end('hello');
+    })
+    .listen('127.0.0.1', 0, (socket) => {
+      if (!socket) throw new Error('uWS could not listen');
+      process.send!({ port: uws.us_socket_local_port(socket as Parameters<typeof uws.us_socket_local_port>[0]) });
+    });
+}
+
+function forkRole(role: string): Promise<{ proc: ChildProcess; port: number }> {
+  return new Promise((resolvePort, reject) => {
+    const proc = fork(fileURLToPath(import.meta.url), [`--role=${role}`], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    proc.once('message', (m) => resolvePort({ proc, port: (m as { port: number }).port }));
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+// ---- the real supervisor --------------------------------------------------------------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createNetServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolvePort(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+async function startSupervisor(dataDir: string, extraNodeArgs: string[] = []): Promise<{ proc: ChildProcess; port: number; path: string }> {
+  const port = await freePort();
+  // Same as `npx tsx supervisor/cli.ts serve`: this process's execArgv carries tsx's loader.
+  const proc = spawn(process.execPath, [...process.execArgv, ...extraNodeArgs, join(ROOT, 'supervisor/cli.ts'), 'serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      TUITBOT_DEV_HOOKS: '1',
+      LOG_LEVEL: 'warn',
+      TENANT_IDLE_MS: '3600000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300) throw new Error('supervisor did not become ready in 30 s');
+    await sleep(100);
+  }
+  const { id } = (await (await fetch(`${base}/dev/tenants`, { method: 'POST' })).json()) as { id: string };
+  const put = await fetch(`${base}/dev/tenants/${id}/settings/greeting`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value: 'hello' }),
+  });
+  if (!put.ok) throw new Error(`seeding the tenant failed: ${put.status} ${await put.text()}`);
+  const path = `/dev/tenants/${id}/settings/greeting`;
+  const got = await fetch(`${base}${path}`, { headers: { cookie: COOKIE } });
+  if (!got.ok) throw new Error(`routed GET failed: ${got.status} ${await got.text()}`);
+  console.error(`[http] routed sample answer: ${await got.text()}`);
+  return { proc, port, path };
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => proc.kill('SIGKILL'))]);
+}
+
+// ---- wrk ------------------------------------------------------------------------------------
+
+function ensureWrk(): void {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    // wrk --version exits 1 after printing its version; only a missing binary throws ENOENT.
+    if ((error as { code?: string }).code !== 'ENOENT') return;
+    console.error('[http] wrk not found; installing the Debian package');
+    execFileSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
+  }
+}
+
+function cpuTicks(pid: number): number {
+  // /proc/<pid>/stat: utime and stime are fields 14 and 15, after the parenthesised comm.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+function wrk(url: string, durationS: number, pid: number, headers: string[] = []): WrkResult {
+  const args = [`-t${opts.wrkThreads}`, `-c${opts.connections}`, `-d${durationS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+  const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const before = cpuTicks(pid);
+  const started = performance.now();
+  const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const serverCores = (cpuTicks(pid) - before) / hz / ((performance.now() - started) / 1000);
+  const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
+  const errors = /Socket errors:.*|Non-2xx or 3xx responses:.*/g;
+  const found = out.match(errors);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    p50Ms: pct('50'),
+    p90Ms: pct('90'),
+    p99Ms: pct('99'),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    errors: found ? found.join('; ') : null,
+    serverCores,
+  };
+}
+
+function measure(name: string, url: string, pid: number, headers: string[] = []): WrkResult {
+  console.error(`[http] ${name}: warm-up ${opts.warmupS} s`);
+  wrk(url, opts.warmupS, pid, headers);
+  console.error(`[http] ${name}: measuring ${opts.durationS} s`);
+  const result = wrk(url, opts.durationS, pid, headers);
+  console.error(`[http] ${name}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms`);
+  return result;
+}
+
+// ---- profiling ------------------------------------------------------------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Self time by function and by file from a .cpuprofile, hottest first. */
+function summarizeProfile(file: string, top = 20): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byNode = new Map<number, number>();
+  profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0)));
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = byNode.get(node.id) ?? 0;
+    total += us;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const short = url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, 'node_modules/');
+    const key = `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    const fileKey = short ? short.replace(/^(node_modules\/(@[^/]+\/)?[^/]+)\/.*$/, '$1') : functionName;
+    byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + us);
+  }
+  const rows = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `| ${fmt((us / total) * 100)} % | \`${k}\` |`)
+      .join('\n');
+  return [`By file/package (self time, ${fmt(total / 1e6)} s sampled):`, '', '| self | file |', '|---|---|', rows(byFile), '', 'By function:', '', '| self | function |', '|---|---|', rows(byFunction)].join('\n');
+}
+
+async function profileRouted(): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tuitbot-bench-http-prof-'));
+  const profDir = join(dataDir, 'prof');
+  try {
+    const sup = await startSupervisor(dataDir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    measure('routed (profiled)', `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]);
+    await stop(sup.proc);
+    await sleep(500);
+    const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+    // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: thread 0 is the supervisor's main thread; of the
+    // tenant threads, show the one that worked most (the one the tenant was pinned to).
+    const threadOf = (f: string) => Number(f.split('.')[4]);
+    const main = files.find((f) => threadOf(f) === 0);
+    const busiest = files
+      .filter((f) => threadOf(f) !== 0)
+      .map((f) => ({ f, busy: busyMicros(join(profDir, f)) }))
+      .sort((a, b) => b.busy - a.busy)[0]?.f;
+    return [main && `#### Supervisor main thread\n\n${summarizeProfile(join(profDir, main))}`, busiest && `#### Busiest tenant thread\n\n${summarizeProfile(join(profDir, busiest))}`]
+      .filter(Boolean)
+      .join('\n\n');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function busyMicros(file: string): number {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  return profile.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : Math.max(0, profile.timeDeltas[i] ?? 0)), 0);
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  ensureWrk();
+  const wrkVersion = (() => {
+    try {
+      return execFileSync('wrk', ['--version'], { encoding: 'utf8' });
+    } catch (error) {
+      return String((error as { stdout?: string }).stdout ?? '').split('\n')[0]!;
+    }
+  })().trim();
+
+  const results: Record<string, WrkResult> = {};
+  for (const [name, role] of [
+    ['node:http hello', 'node-hello'],
+    ['uWS hello', 'uws-hello'],
+  ] as const) {
+    const { proc, port } = await forkRole(role);
+    try {
+      results[name] = measure(name, `http://127.0.0.1:${port}/`, proc.pid!);
+    } finally {
+      proc.removeAllListeners('exit');
+      await stop(proc);
+    }
+  }
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tuitbot-bench-http-'));
+  let routedPath = '';
+  try {
+    const sup = await startSupervisor(dataDir);
+    routedPath = sup.path.replace(/[0-9a-f-]{36}/, ':id');
+    try {
+      results['routed'] = measure('routed', `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]);
+    } finally {
+      await stop(sup.proc);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const profile = opts.profile ? await profileRouted() : null;
+
+  const base = results['node:http hello']!;
+  const routed = results['routed']!;
+  const row = (name: string, r: WrkResult) =>
+    `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.rps / base.rps, 2)}× | ${fmt(r.serverCores * 100, 0)} % | ${r.errors ?? 'none'} |`;
+  const report = [
+    `### HTTP: routed tenant path vs hello-world baselines`,
+    '',
+    machine(),
+    `- Load generator: \`wrk -t${opts.wrkThreads} -c${opts.connections} -d${opts.durationS}s --latency\` (${wrkVersion.split(' [')[0]}), each target after a ${opts.warmupS} s warm-up, in sequence, on the same machine (wrk takes ~1 of the 2 cores).`,
+    '',
+    '| target | req/s | p50 ms | p99 ms | ÷ node:http | server CPU | errors |',
+    '|---|---|---|---|---|---|---|',
+    row('a) node:http hello world', base),
+    row('b) uWS hello world', results['uWS hello']!),
+    row(`c) routed: GET ${routedPath} (uWS → router → host → MessagePort → tenant thread → SQLite)`, routed),
+    '',
+    `Routed ÷ node:http hello = **${fmt(routed.rps / base.rps, 2)}×** (target ≥ 1.0×: ${routed.rps >= base.rps ? 'meets' : '**misses**'}).`,
+  ];
+  if (profile) report.push('', '#### CPU profile of the routed run (`--cpu-prof` on the supervisor)', '', profile);
+  console.log(report.join('\n'));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ opts, results }, null, 2));
+}
+
+const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
+if (role === 'node-hello') await helloNode();
+else if (role === 'uws-hello') await helloUws();
+else await main();
