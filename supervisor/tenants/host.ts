@@ -9,7 +9,7 @@
  * idle, hung or crashed, never *what* it does (OTP's generic supervisor).
  */
 import { EventEmitter } from 'node:events';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import {
@@ -88,6 +88,8 @@ interface Slot {
   task: Promise<void> | null;
   /** The tenant was stopped while resident: it finishes, then never comes back. */
   stopped: boolean;
+  /** The registry's next_alarm_at as last written (undefined: unknown, read at admission). */
+  persistedAlarm: number | null | undefined;
 }
 
 export interface HostEvents {
@@ -154,6 +156,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     const slot = this.#slots.get(tenantId) ?? this.#admit(tenantId, 'request');
     if (slot instanceof RemoteError) return Promise.reject(slot);
     if (slot.stopped) return Promise.reject(new RemoteError('tenant_stopped', 'This tenant is stopped.'));
+    // Someone is waiting now: an alarm activation still in the queue moves to the front lane.
+    if (slot.state === 'queued') this.#queue.push(slot.id, 'interactive');
     slot.lastUsedAt = Date.now();
     this.#clearIdle(slot);
     if (slot.state === 'active') return this.#send(slot, method, params, timeoutMs);
@@ -194,6 +198,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (this.#closing) return false;
     const slot = this.#slots.get(tenantId) ?? this.#admit(tenantId, 'attach');
     if (slot instanceof RemoteError) return false;
+    if (slot.state === 'queued') this.#queue.push(slot.id, 'interactive');
     slot.attached += 1;
     slot.lastUsedAt = Date.now();
     this.#clearIdle(slot);
@@ -265,6 +270,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       metrics: null,
       task: null,
       stopped: false,
+      persistedAlarm: record.nextAlarmAt,
     };
     if (!this.#queue.push(tenantId, laneOf(reason))) {
       return new RemoteError('overloaded', 'Every tenant thread is busy and the activation queue is full; retry shortly.');
@@ -280,7 +286,9 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       const slot = this.#slots.get(this.#queue.shift()!);
       if (slot && slot.state === 'queued') this.#activate(slot);
     }
-    let shortfall = this.#queue.size - this.#countState('hibernating');
+    // Hibernating tenants are not counted as about to free a thread: an alarm-woken tenant is
+    // hibernating for its whole job, which may wait on the network for a while.
+    let shortfall = this.#queue.size;
     if (shortfall <= 0) return;
     const evictable = [...this.#slots.values()]
       .filter((s) => s.state === 'active' && s.attached === 0 && s.pending.size === 0 && s.waiting.length === 0)
@@ -357,7 +365,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       case 'tick':
         for (const run of message.runs) this.#o.metrics.jobLag.observe(run.lagMs / 1000);
         if (message.runs.length > 0) this.emit('tick', slot.id, message.runs);
-        this.#o.registry.setNextAlarm(slot.id, message.nextAlarmAt);
+        this.#persistAlarm(slot, message.nextAlarmAt);
         this.emit('alarm', slot.id, message.nextAlarmAt);
         return;
     }
@@ -370,7 +378,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     const wakeMs = performance.now() - slot.requestedAt;
     this.#o.metrics.wakeSeconds.observe(wakeMs / 1000);
     this.emit('activated', slot.id, { reason: slot.reason, wakeMs });
-    this.#o.registry.setNextAlarm(slot.id, nextAlarmAt);
+    this.#persistAlarm(slot, nextAlarmAt);
     for (const waiting of slot.waiting.splice(0)) {
       clearTimeout(waiting.timer);
       const remaining = waiting.deadline - Date.now();
@@ -381,6 +389,13 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       this.#send(slot, waiting.method, waiting.params, remaining).then(waiting.resolve, waiting.reject);
     }
     this.#considerIdle(slot);
+  }
+
+  /** Writes the tenant's next alarm to the registry, only when it changed (each write is an fsync). */
+  #persistAlarm(slot: Slot, at: number | null): void {
+    if (slot.persistedAlarm === at) return;
+    this.#o.registry.setNextAlarm(slot.id, at);
+    slot.persistedAlarm = at;
   }
 
   #send(slot: Slot, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
@@ -407,7 +422,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #considerIdle(slot: Slot): void {
     this.#clearIdle(slot);
     if (!this.#isIdle(slot)) return;
-    if (this.#queue.size > this.#countState('hibernating')) {
+    if (this.#queue.size > 0) {
       this.#hibernate(slot, 'evict');
       return;
     }
@@ -438,6 +453,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #onHibernated(slot: Slot, result: Hibernated): void {
     this.#release(slot);
     this.#o.registry.recordHibernation(slot.id, result.nextAlarmAt, Date.now());
+    slot.persistedAlarm = result.nextAlarmAt;
     this.emit('alarm', slot.id, result.nextAlarmAt);
     this.#settleSlot(slot);
   }
@@ -458,6 +474,9 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
 
   #release(slot: Slot): void {
     this.#clearIdle(slot);
+    // The task's result and the port's last messages (a final tick) travel on different channels;
+    // read what is still queued on the port before closing it, or it is lost.
+    for (let queued; slot.port && (queued = receiveMessageOnPort(slot.port)); ) this.#receive(slot, queued.message);
     slot.port?.close();
     slot.port = null;
     slot.abort = null;
@@ -571,12 +590,6 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   }
 
   // ---- gauges ---------------------------------------------------------------------------------
-
-  #countState(state: SlotState): number {
-    let n = 0;
-    for (const slot of this.#slots.values()) if (slot.state === state) n += 1;
-    return n;
-  }
 
   residentCounts(): Record<string, number> {
     const counts: Record<SlotState, number> = { queued: 0, activating: 0, active: 0, hibernating: 0, backoff: 0 };
