@@ -7,15 +7,17 @@
  *   tuitbot tenants list [--json]      the registry
  *   tuitbot tenants show <id>          one tenant with its crash history
  *   tuitbot tenants release <id>       lift a quarantine
+ *   tuitbot invite [--email <address>] a signup link for REGISTRATION=invite
  *
  * Configuration comes from the environment (see .env.example).
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { createInvite } from './auth/invites.js';
 import { TenantRegistry, type TenantRecord } from './tenants/registry.js';
 
 const USAGE = `usage:
@@ -23,7 +25,8 @@ const USAGE = `usage:
   tuitbot migrate [--tenants]
   tuitbot tenants list [--json]
   tuitbot tenants show <id>
-  tuitbot tenants release <id>`;
+  tuitbot tenants release <id>
+  tuitbot invite [--email <address>]`;
 
 class UsageError extends Error {}
 
@@ -31,7 +34,13 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { cloud: { type: 'boolean' }, tenants: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      cloud: { type: 'boolean' },
+      tenants: { type: 'boolean' },
+      json: { type: 'boolean' },
+      email: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, sub, arg] = positionals;
   if (values.help || !command) {
@@ -46,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       return migrateAll(config, values.tenants ?? false);
     case 'tenants':
       return tenants(config, sub, arg, values.json ?? false);
+    case 'invite':
+      return invite(config, values.email ?? null);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -81,8 +92,13 @@ async function serve(config: Config): Promise<number> {
   });
 }
 
+function openManagement(config: Config) {
+  mkdirSync(config.dataDir, { recursive: true });
+  return openDatabase(join(config.dataDir, 'management.db'), 'management');
+}
+
 function migrateAll(config: Config, includeTenants: boolean): number {
-  const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
+  const db = openManagement(config);
   console.log('management.db: up to date');
   if (includeTenants) {
     const registry = new TenantRegistry(db, config.dataDir);
@@ -98,7 +114,7 @@ function migrateAll(config: Config, includeTenants: boolean): number {
 }
 
 function tenants(config: Config, sub: string | undefined, id: string | undefined, asJson: boolean): number {
-  const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
+  const db = openManagement(config);
   try {
     const registry = new TenantRegistry(db, config.dataDir);
     switch (sub) {
@@ -125,6 +141,20 @@ function tenants(config: Config, sub: string | undefined, id: string | undefined
       default:
         throw new UsageError(`unknown tenants subcommand "${sub ?? ''}"`);
     }
+  } finally {
+    db.close();
+  }
+}
+
+function invite(config: Config, email: string | null): number {
+  const db = openManagement(config);
+  try {
+    const token = createInvite(db, email);
+    const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+    if (config.registration !== 'invite') console.error(`note: REGISTRATION is "${config.registration}", so this link is only needed with REGISTRATION=invite`);
+    console.log(`${base}/signup?invite=${token}`);
+    console.log(`valid for 7 days${email ? ` and only for ${email}` : ''}; it works once`);
+    return 0;
   } finally {
     db.close();
   }

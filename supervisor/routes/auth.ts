@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import { audit } from '../auth/audit.js';
+import { consumeInvite } from '../auth/invites.js';
 import { dummyVerify, hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
 import type { RateLimits } from '../auth/rate-limits.js';
 import type { Caller, RequestAuth } from '../auth/request-auth.js';
@@ -95,21 +96,25 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
   router.add('POST', '/auth/signup', async (ctx) => {
     auth.checkOrigin(ctx);
     await limits.consume(['signup_ip', ctx.ip]);
-    const body = await ctx.json(v.object({ email: Email, password: Password }));
-    const firstUser = countUsers(db) === 0;
-    if (deps.mode === 'self-host' && !firstUser && deps.registration === 'closed') {
+    const body = await ctx.json(v.object({ email: Email, password: Password, invite: v.optional(Token) }));
+    // The first account of a self-hosted server is its admin; after that the registration rule holds.
+    const firstAdmin = deps.mode === 'self-host' && countUsers(db) === 0;
+    const needsInvite = !firstAdmin && deps.registration === 'invite';
+    if (!firstAdmin && deps.registration === 'closed') {
       throw new HttpError(403, 'registration_closed', 'Registration is closed on this server; ask its administrator.');
+    }
+    if (needsInvite && !body.invite) {
+      throw new HttpError(403, 'invite_required', 'Registration on this server needs an invitation link.', { invite: 'is required' });
     }
     if (findUserByEmail(db, body.email)) {
       throw new HttpError(409, 'email_taken', 'An account with this email already exists.', { email: 'is already registered' });
     }
     const passwordHash = await hashPassword(body.password);
     const user = db.transaction(() => {
-      const created = createUser(db, deps.registry, {
-        email: body.email,
-        passwordHash,
-        role: deps.mode === 'self-host' && firstUser ? 'admin' : 'user',
-      });
+      const created = createUser(db, deps.registry, { email: body.email, passwordHash, role: firstAdmin ? 'admin' : 'user' });
+      if (needsInvite && !consumeInvite(db, body.invite!, created.email, created.id)) {
+        throw new HttpError(403, 'invalid_invite', 'This invitation is invalid, expired, used or meant for another address.', { invite: 'is not valid' });
+      }
       const token = issueUserToken(db, created.id, 'verify_email', created.email);
       mail.queue({ to: created.email, template: 'verify_email', data: { link: link('/verify-email', token) } });
       audit(db, { userId: created.id, action: 'signup', ip: ctx.ip });

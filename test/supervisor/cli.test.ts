@@ -71,3 +71,15 @@ t.test('unknown commands print the usage', async (t) => {
   t.equal(result.status, 2);
   t.match(result.stderr, /usage:/);
 });
+
+t.test('tuitbot invite prints a single-use signup link', async (t) => {
+  const dir = tempDataDir();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const result = runCli(['invite', '--email', 'friend@example.com'], { DATA_DIR: dir, REGISTRATION: 'invite', PUBLIC_URL: 'https://tuitbot.example.org' });
+  t.equal(result.status, 0, result.stderr);
+  t.match(result.stdout, /^https:\/\/tuitbot\.example\.org\/signup\?invite=[a-z2-7]{32}$/m);
+  const db = openDatabase(join(dir, 'management.db'), 'management');
+  const row = db.prepare('SELECT email, length(token_hash) AS n FROM invites').get() as { email: string; n: number };
+  t.same(row, { email: 'friend@example.com', n: 32 }, 'only the hash of the token is stored');
+  db.close();
+});

@@ -296,3 +296,24 @@ t.test('unauthenticated calls to account routes get 401 in the envelope', async 
     t.equal(response.body.error.code, 'unauthenticated');
   }
 });
+
+t.test('self-host with REGISTRATION=invite: a single-use invitation, bound to its address, is required', async (t) => {
+  const server = await startAuthServer({ overrides: { mode: 'self-host', registration: 'invite' } });
+  t.teardown(() => server.close());
+  await signup(server, 'owner@example.com');
+  const { createInvite } = await import('../../../supervisor/auth/invites.js');
+  const anon = new Browser(server.base);
+  const none = await anon.json('POST', '/auth/signup', { email: 'guest@example.com', password: PASSWORD });
+  t.equal(none.status, 403);
+  t.equal(none.body.error.code, 'invite_required');
+  const bound = createInvite(server.db, 'friend@example.com');
+  const stolen = await anon.json('POST', '/auth/signup', { email: 'guest@example.com', password: PASSWORD, invite: bound });
+  t.equal(stolen.status, 403);
+  t.equal(stolen.body.error.code, 'invalid_invite');
+  t.equal((server.db.prepare("SELECT count(*) AS n FROM users WHERE email = 'guest@example.com'").get() as { n: number }).n, 0, 'nothing was created');
+  const ok = await anon.json('POST', '/auth/signup', { email: 'Friend@example.com', password: PASSWORD, invite: bound });
+  t.equal(ok.status, 201);
+  t.equal(ok.body.user.role, 'user');
+  const again = await new Browser(server.base).json('POST', '/auth/signup', { email: 'friend2@example.com', password: PASSWORD, invite: bound });
+  t.equal(again.body.error.code, 'invalid_invite', 'an invitation works once');
+});
