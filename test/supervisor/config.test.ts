@@ -45,8 +45,17 @@ t.test('an invalid setup fails with one message listing every problem', async (t
 });
 
 t.test('cloud mode refuses to start without its credentials and with dev hooks', async (t) => {
-  t.match(problemsOf({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' }), [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /]);
-  const config = loadConfig({ TUITBOT_MODE: 'cloud', PUBLIC_URL: 'https://app.tuitbot.cloud', METRICS_TOKEN: 'x'.repeat(32) });
+  const problems = problemsOf({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' });
+  for (const expected of [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /, /^SMTP_URL: /, /^ENCRYPTION_KEY: /]) {
+    t.ok(problems.some((p) => expected.test(p)), `names ${expected.source}`);
+  }
+  const config = loadConfig({
+    TUITBOT_MODE: 'cloud',
+    PUBLIC_URL: 'https://app.tuitbot.cloud',
+    METRICS_TOKEN: 'x'.repeat(32),
+    SMTP_URL: 'smtp://smtp.example.com:587',
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  });
   t.equal(config.mode, 'cloud');
 });
 
