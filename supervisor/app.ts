@@ -10,12 +10,25 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
+import { purgeDeletedAccounts } from './auth/purge.js';
+import { RateLimits } from './auth/rate-limits.js';
+import { RequestAuth } from './auth/request-auth.js';
+import { createSecondFactor } from './auth/second-factor.js';
 import type { Config } from './config.js';
+import { createMailQueue } from './email/mail-queue.js';
+import { EmailSender } from './email/sender.js';
+import { createEmailTransport } from './email/transport.js';
 import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { addAuthRoutes } from './routes/auth.js';
+import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
+import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
+import { addTwoFactorRoutes } from './routes/two-factor.js';
+import { loadEncryptionKey } from './secrets/master-key.js';
+import { SecretBox } from './secrets/secret-box.js';
 import { TenantHost } from './tenants/host.js';
 import { TenantRegistry } from './tenants/registry.js';
 import { AlarmScheduler } from './tenants/scheduler.js';
@@ -33,6 +46,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   mkdirSync(join(config.dataDir, 'tenants'), { recursive: true });
   const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
   const registry = new TenantRegistry(db, config.dataDir);
+  // Before anything listens: a missing or unreadable key must stop the start.
+  const secrets = new SecretBox(loadEncryptionKey(config, log.child({ component: 'secrets' })));
   const metrics = createMetrics();
   const t = config.tenants;
   const host = new TenantHost({
@@ -57,12 +72,41 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     if (host.queueLength() < host.threads) scheduler.poke();
   });
 
+  const emailSender = new EmailSender({
+    db,
+    transport: config.email.smtpUrl ? createEmailTransport({ smtpUrl: config.email.smtpUrl, from: config.email.from }) : null,
+    log: log.child({ component: 'email' }),
+  });
+  const mail = createMailQueue(db, emailSender);
+  const auth = new RequestAuth(db, config.publicUrl ? new URL(config.publicUrl).origin : null);
+  const limits = new RateLimits();
+  const secondFactor = createSecondFactor({ db, secrets });
+  let port = 0;
+  const appUrl = () => config.publicUrl?.replace(/\/$/, '') ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
   const router = new Router<Handler>();
   addOpsRoutes(router, {
     metrics,
     metricsToken: config.metricsToken,
     checks: { managementDb: () => db.open, pool: () => host.up, scheduler: () => scheduler.running },
   });
+  addAuthRoutes(router, {
+    db,
+    registry,
+    host,
+    auth,
+    limits,
+    mail,
+    secondFactor,
+    log: log.child({ component: 'auth' }),
+    appUrl,
+    mode: config.mode,
+    registration: config.registration,
+  });
+  addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
+  addLinkPages(router);
+  // The sandbox mailbox shows tokens: only where nothing is really mailed and nobody else listens.
+  if (config.mode === 'sandbox') addDevMailRoutes(router, { db });
   if (config.devHooks) {
     addDevRoutes(router, { host, registry, requestTimeoutMs: config.http.requestTimeoutMs });
     log.warn('TUITBOT_DEV_HOOKS is on: /dev routes and fault injection are enabled; never use this in production');
@@ -80,7 +124,6 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     },
   });
 
-  let port: number;
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
@@ -89,8 +132,21 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     throw error;
   }
   scheduler.start();
+  emailSender.start();
+  const purge = setInterval(() => {
+    try {
+      const purged = purgeDeletedAccounts(db, registry);
+      if (purged.length > 0) log.info({ accounts: purged.length }, 'purged deleted accounts');
+    } catch (error) {
+      log.error({ err: error }, 'account purge failed');
+    }
+  }, 60 * 60 * 1000);
+  purge.unref();
   log.info({ mode: config.mode, host: config.host, port, dataDir: config.dataDir, threads: t.threads }, 'TuitBot supervisor listening');
-  if (config.mode === 'sandbox') log.warn('SANDBOX MODE: X, LLM and Stripe are simulated; nothing is posted to the real X');
+  if (config.mode === 'sandbox') {
+    log.warn('SANDBOX MODE: X, LLM and Stripe are simulated; nothing is posted to the real X');
+    log.warn(`sandbox mailbox (mail is not sent): ${appUrl()}/dev/mail`);
+  }
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
@@ -101,7 +157,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       scheduler.stop();
       const drained = await http.drain(Math.max(0, (deadline - Date.now()) / 2));
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
-      await host.shutdown(deadline - 500);
+      clearInterval(purge);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());

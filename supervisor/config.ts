@@ -36,6 +36,33 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   devHooks: boolean;
+  /** Who may sign up. Cloud and sandbox: open. Self-host: the first account, then closed unless set. */
+  registration: 'open' | 'invite' | 'closed';
+  /**
+   * The master key for secrets at rest (32 bytes), or null to use `<dataDir>/encryption.key`
+   * (self-host and sandbox only). Serializes as "[redacted]" so logging the config never prints it.
+   */
+  encryptionKey: Uint8Array | null;
+  /** "Log in with GitHub", or null when no OAuth app is configured (no button; the routes answer 404). */
+  github: GitHubConfig | null;
+  /** Outgoing mail. Serializes with the SMTP credentials as "[redacted]". */
+  email: EmailConfig;
+}
+
+/** A GitHub OAuth app and the endpoints it talks to (the fake's, in the sandbox and in tests). */
+export interface GitHubConfig {
+  clientId: string;
+  /** Serializes as "[redacted]" with the rest of this object. */
+  clientSecret: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  apiUrl: string;
+}
+
+export interface EmailConfig {
+  /** null: no mail is sent, it stays queued in the outbox (in sandbox mode readable at /dev/mail). */
+  smtpUrl: string | null;
+  from: string;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +99,41 @@ function flag(fallback: boolean) {
   );
 }
 
+/** 32 bytes as 64 hex digits or base64 (standard or URL-safe, padding optional); undefined otherwise. */
+export function parseEncryptionKey(text: string): Uint8Array | undefined {
+  const value = text.trim();
+  // Copied out of Buffer's shared pool into memory of its own.
+  if (/^[0-9a-f]{64}$/i.test(value)) return new Uint8Array(Buffer.from(value, 'hex'));
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (bytes.byteLength === 32) return new Uint8Array(bytes);
+  }
+  return undefined;
+}
+
+/** A key that logs and prints as "[redacted]". */
+function redacted(key: Uint8Array): Uint8Array {
+  Object.defineProperty(key, 'toJSON', { value: () => '[redacted]' });
+  Object.defineProperty(key, Symbol.for('nodejs.util.inspect.custom'), { value: () => '[redacted]' });
+  return key;
+}
+
+/** GitHub settings that log and print with the client secret as "[redacted]". */
+function redactedSecret(github: GitHubConfig): GitHubConfig {
+  const shown = () => ({ ...github, clientSecret: '[redacted]' });
+  Object.defineProperty(github, 'toJSON', { value: shown });
+  Object.defineProperty(github, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
+  return github;
+}
+
+/** Email settings that log and print with the SMTP user and password as "[redacted]". */
+function redactedSmtp(email: EmailConfig): EmailConfig {
+  const shown = () => ({ ...email, smtpUrl: email.smtpUrl?.replace(/^(smtps?:\/\/)[^@/?#]*@/i, '$1[redacted]@') ?? null });
+  Object.defineProperty(email, 'toJSON', { value: shown });
+  Object.defineProperty(email, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
+  return email;
+}
+
 const EnvSchema = v.object({
   TUITBOT_MODE: v.optional(v.picklist(['sandbox', 'self-host', 'cloud'], 'must be sandbox, self-host or cloud'), 'sandbox'),
   HOST: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
@@ -97,6 +159,36 @@ const EnvSchema = v.object({
   TENANT_RESTART_BACKOFF_MAX_MS: integer(60_000, 1, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: integer(9_000, 100, 60_000),
   TUITBOT_DEV_HOOKS: flag(false),
+  // Carries the SMTP password: no message here may quote the value.
+  SMTP_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.url('must be a URL such as smtps://user:password@smtp.example.com:465'),
+      v.check((value) => /^smtps?:\/\/[^/?#]/i.test(value), 'must start with smtp:// or smtps://'),
+    ),
+  ),
+  EMAIL_FROM: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'must be an address such as TuitBot <no-reply@example.com>'),
+    ),
+    'TuitBot <no-reply@localhost>',
+  ),
+  REGISTRATION: v.optional(v.picklist(['open', 'invite', 'closed'], 'must be open, invite or closed')),
+  // The message never echoes the value: it is a secret.
+  ENCRYPTION_KEY: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((value) => parseEncryptionKey(value) !== undefined, 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)'),
+    ),
+  ),
+  GITHUB_CLIENT_ID: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
+  GITHUB_CLIENT_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
+  GITHUB_AUTHORIZE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://github.com/login/oauth/authorize'),
+  GITHUB_TOKEN_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://github.com/login/oauth/access_token'),
+  GITHUB_API_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://api.github.com'),
 });
 
 /** Every environment variable the product reads (`.env.example` must document each). */
@@ -115,6 +207,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required in cloud mode (the address users reach)');
     if (!e.METRICS_TOKEN) problems.push('METRICS_TOKEN: required in cloud mode (/metrics names tenants)');
     if (e.TUITBOT_DEV_HOOKS) problems.push('TUITBOT_DEV_HOOKS: fault injection is refused in cloud mode');
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required in cloud mode (verification and password reset mail must reach users)');
+    if (!e.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY: required in cloud mode (it encrypts every secret at rest)');
+  }
+  if ((e.GITHUB_CLIENT_ID === undefined) !== (e.GITHUB_CLIENT_SECRET === undefined)) {
+    const [missing, given] = e.GITHUB_CLIENT_ID === undefined ? ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'] : ['GITHUB_CLIENT_SECRET', 'GITHUB_CLIENT_ID'];
+    problems.push(`${missing}: required with ${given} (set both for "Log in with GitHub", or neither)`);
   }
   if (e.TENANT_HEARTBEAT_TIMEOUT_MS <= e.TENANT_HEARTBEAT_MS) {
     problems.push('TENANT_HEARTBEAT_TIMEOUT_MS: must be longer than TENANT_HEARTBEAT_MS');
@@ -150,5 +248,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     devHooks: e.TUITBOT_DEV_HOOKS,
+    email: redactedSmtp({ smtpUrl: e.SMTP_URL ?? null, from: e.EMAIL_FROM }),
+    registration: e.REGISTRATION ?? (e.TUITBOT_MODE === 'self-host' ? 'closed' : 'open'),
+    encryptionKey: e.ENCRYPTION_KEY === undefined ? null : redacted(parseEncryptionKey(e.ENCRYPTION_KEY)!),
+    github:
+      e.GITHUB_CLIENT_ID !== undefined && e.GITHUB_CLIENT_SECRET !== undefined
+        ? redactedSecret({
+            clientId: e.GITHUB_CLIENT_ID,
+            clientSecret: e.GITHUB_CLIENT_SECRET,
+            authorizeUrl: e.GITHUB_AUTHORIZE_URL,
+            tokenUrl: e.GITHUB_TOKEN_URL,
+            apiUrl: e.GITHUB_API_URL,
+          })
+        : null,
   };
 }

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'two_factor_enabled'
   | 'two_factor_disabled'
   | 'recovery_code_used'
+  | 'recovery_codes_regenerated'
   | 'oauth_linked'
   | 'account_deleted';
 

@@ -12,6 +12,7 @@ import { audit } from '../auth/audit.js';
 import { consumeInvite } from '../auth/invites.js';
 import { dummyVerify, hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
 import type { RateLimits } from '../auth/rate-limits.js';
+import { reauthenticate } from '../auth/reauthenticate.js';
 import type { Caller, RequestAuth } from '../auth/request-auth.js';
 import { createSession, invalidateSession, invalidateUserSessions, listSessions } from '../auth/sessions.js';
 import { consumeUserToken, issueUserToken, peekUserToken, recordTokenAttempt } from '../auth/user-tokens.js';
@@ -77,20 +78,6 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
     const { token, session } = createSession(db, user.id, { ip: ctx.ip, userAgent: ctx.headers['user-agent'] ?? null });
     if (client === 'browser') auth.setSessionCookie(ctx, token);
     return { user: publicUser(user), session: { id: session.id, expiresAt: session.expiresAt }, ...(client === 'api' && { token }) };
-  }
-
-  /** Re-authentication for sensitive changes: the current password, rate-limited per account. */
-  async function reauthenticate(ctx: RequestContext, caller: Caller, password: string | undefined): Promise<void> {
-    await limits.consume(['reauth_account', caller.user.id]);
-    if (caller.user.password_hash === null) {
-      // A GitHub-only account has no password; a session opened in the last 15 minutes stands in for it.
-      if (Date.now() - caller.session.createdAt > 15 * 60 * 1000) {
-        throw new HttpError(403, 'reauthentication_required', 'Log in again to make this change.');
-      }
-      return;
-    }
-    const { ok } = await verifyPassword(caller.user.password_hash, password ?? '');
-    if (!ok) throw new HttpError(403, 'invalid_password', 'The password is not correct.', { password: 'is not correct' });
   }
 
   router.add('POST', '/auth/signup', async (ctx) => {
@@ -303,7 +290,7 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
   router.add('POST', '/auth/change-password', async (ctx) => {
     const caller = auth.require(ctx);
     const body = await ctx.json(v.object({ currentPassword: v.optional(AnyPassword), newPassword: Password }));
-    await reauthenticate(ctx, caller, body.currentPassword);
+    await reauthenticate(limits, caller, body.currentPassword);
     const passwordHash = await hashPassword(body.newPassword);
     db.transaction(() => {
       setPasswordHash(db, caller.user.id, passwordHash);
@@ -319,7 +306,7 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
   router.add('POST', '/auth/change-email', async (ctx) => {
     const caller = auth.require(ctx);
     const body = await ctx.json(v.object({ password: v.optional(AnyPassword), newEmail: Email }));
-    await reauthenticate(ctx, caller, body.password);
+    await reauthenticate(limits, caller, body.password);
     const newEmail = normalizeEmail(body.newEmail);
     if (newEmail === caller.user.email) throw new HttpError(422, 'validation_failed', 'That is already your address.', { newEmail: 'is your current address' });
     if (findUserByEmail(db, newEmail)) throw new HttpError(409, 'email_taken', 'An account with this email already exists.', { newEmail: 'is already registered' });
@@ -335,7 +322,7 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
   router.add('DELETE', '/auth/account', async (ctx) => {
     const caller = auth.require(ctx);
     const body = await ctx.json(v.object({ password: v.optional(AnyPassword) }));
-    await reauthenticate(ctx, caller, body.password);
+    await reauthenticate(limits, caller, body.password);
     const now = Date.now();
     const purgeAt = now + purgeAfterMs;
     db.transaction(() => {
