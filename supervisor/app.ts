@@ -13,6 +13,7 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { purgeDeletedAccounts } from './auth/purge.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { RequestAuth } from './auth/request-auth.js';
+import type { GitHubSettings } from './auth/github.js';
 import { createSecondFactor } from './auth/second-factor.js';
 import type { Config } from './config.js';
 import { createMailQueue } from './email/mail-queue.js';
@@ -24,6 +25,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
+import { addGitHubRoutes } from './routes/github.js';
 import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
@@ -104,6 +106,17 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     registration: config.registration,
   });
   addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
+  let github: GitHubSettings | null = config.github;
+  let fakeGitHub: { close(): Promise<void> } | undefined;
+  if (github === null && config.mode === 'sandbox') {
+    // The sandbox switch: the only production path that reaches into sandbox/.
+    const { startFakeGitHub } = await import('../sandbox/github.js');
+    const fake = await startFakeGitHub({ host: '127.0.0.1', port: 0 });
+    fakeGitHub = fake;
+    github = { clientId: fake.clientId, clientSecret: fake.clientSecret, authorizeUrl: fake.authorizeUrl, tokenUrl: fake.tokenUrl, apiUrl: fake.apiUrl };
+    log.warn({ url: fake.url }, 'SANDBOX: "Log in with GitHub" uses a simulated GitHub (logs in as sandbox-octocat)');
+  }
+  addGitHubRoutes(router, { db, registry, auth, limits, github, appUrl, mode: config.mode, registration: config.registration });
   addLinkPages(router);
   // The sandbox mailbox shows tokens: only where nothing is really mailed and nobody else listens.
   if (config.mode === 'sandbox') addDevMailRoutes(router, { db });
@@ -158,7 +171,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       const drained = await http.drain(Math.max(0, (deadline - Date.now()) / 2));
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
-      await Promise.all([host.shutdown(deadline - 500), emailSender.stop()]);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());

@@ -83,3 +83,28 @@ t.test('sign up in the sandbox, confirm through /dev/mail, and log in with 2FA',
   const third = await browser.json('POST', '/auth/login', { email: 'newcomer@example.com', password: PASSWORD });
   t.equal((await browser.json('POST', '/auth/login/2fa', { challenge: third.body.challenge, code: recovery })).status, 401, 'a recovery code works once');
 });
+
+t.test('in the sandbox, "Log in with GitHub" works against the simulated GitHub', async (t) => {
+  const dir = tempDataDir();
+  const server = await serve({ DATA_DIR: dir, PORT: '0' });
+  t.teardown(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const browser = new Browser(`http://127.0.0.1:${server.port}`);
+  const start = await browser.request('GET', '/auth/github');
+  t.equal(start.status, 302);
+  const authorize = start.headers.get('location')!;
+  t.match(authorize, /code_challenge_method=S256/);
+  // The simulated GitHub answers the authorize step at once with a redirect back to our callback.
+  const github = await fetch(authorize, { redirect: 'manual' });
+  t.equal(github.status, 302);
+  const callback = new URL(github.headers.get('location')!);
+  const landed = await browser.request('GET', `${callback.pathname}${callback.search}`);
+  t.equal(landed.status, 302);
+  t.equal(landed.headers.get('location'), '/dashboard');
+  const me = await browser.json('GET', '/auth/me');
+  t.equal(me.status, 200);
+  t.equal(me.body.user.emailVerified, true, 'GitHub vouched for the address');
+  t.equal(me.body.user.hasPassword, false);
+});
