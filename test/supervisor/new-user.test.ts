@@ -108,3 +108,32 @@ t.test('in the sandbox, "Log in with GitHub" works against the simulated GitHub'
   t.equal(me.body.user.emailVerified, true, 'GitHub vouched for the address');
   t.equal(me.body.user.hasPassword, false);
 });
+
+t.test('self-host with SMTP: mail really leaves through SMTP, its links work, and /dev/mail does not exist', async (t) => {
+  const { startSmtpSink } = await import('../helpers/smtp-sink.js');
+  const sink = await startSmtpSink();
+  const dir = tempDataDir();
+  const server = await serve({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', TUITBOT_MODE: 'self-host', SMTP_URL: sink.url('mailer', 'smtp-secret-pw') });
+  t.teardown(async () => {
+    await server.stop();
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const browser = new Browser(base);
+  const signup = await browser.json('POST', '/auth/signup', { email: 'owner@example.com', password: PASSWORD });
+  t.equal(signup.status, 201);
+  t.equal(signup.body.user.role, 'admin', 'the first self-hosted account is the admin');
+  const [mail] = await sink.waitFor(1, 10_000);
+  t.equal(mail!.to, 'owner@example.com');
+  t.equal(mail!.auth?.username, 'mailer', 'the SMTP login from SMTP_URL was used');
+  const link = /(http:\/\/[^\s"<]+\/verify-email\?token=[a-z2-7]+)/.exec(mail!.text)?.[1];
+  t.ok(link?.startsWith(base), 'the mailed link points at this server');
+  t.match(mail!.html, /href="http:\/\/127\.0\.0\.1:\d+\/verify-email\?token=/);
+  const confirm = await browser.json('POST', '/auth/verify-email', { token: new URL(link!).searchParams.get('token') });
+  t.equal(confirm.status, 200);
+  t.equal((await fetch(`${base}/dev/mail`)).status, 404, 'no sandbox mailbox outside the sandbox');
+  t.equal((await new Browser(base).json('POST', '/auth/signup', { email: 'guest@example.com', password: PASSWORD })).status, 403, 'registration closed after the admin');
+  t.notMatch(server.output(), /smtp-secret-pw/, 'the SMTP password never reaches the log');
+  t.notMatch(server.output(), /token=[a-z2-7]{20}/, 'no token reaches the log');
+});
