@@ -32,6 +32,7 @@ import { addTwoFactorRoutes } from './routes/two-factor.js';
 import { loadEncryptionKey } from './secrets/master-key.js';
 import { SecretBox } from './secrets/secret-box.js';
 import { TenantHost } from './tenants/host.js';
+import { queueQuarantineNotice } from './tenants/quarantine-notice.js';
 import { TenantRegistry } from './tenants/registry.js';
 import { AlarmScheduler } from './tenants/scheduler.js';
 
@@ -85,6 +86,14 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const secondFactor = createSecondFactor({ db, secrets });
   let port = 0;
   const appUrl = () => config.publicUrl?.replace(/\/$/, '') ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+  host.on('quarantined', (tenantId) => {
+    try {
+      queueQuarantineNotice(db, mail, tenantId, appUrl());
+    } catch (error) {
+      log.error({ err: error, tenantId }, 'could not queue the quarantine notice');
+    }
+  });
 
   const router = new Router<Handler>();
   addOpsRoutes(router, {

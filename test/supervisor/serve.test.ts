@@ -118,3 +118,36 @@ t.test('the server refuses to run on the uWS JavaScript fallback', async (t) => 
   t.not(result.status, 0);
   t.match(result.stderr, /native/i);
 });
+
+t.test('a quarantined tenant shows in /metrics and its owner is mailed', async (t) => {
+  const dir = tempDataDir();
+  const server = await serve({
+    DATA_DIR: dir,
+    PORT: '0',
+    TUITBOT_DEV_HOOKS: '1',
+    TENANT_RESTART_BACKOFF_MS: '20',
+    TENANT_RESTART_BACKOFF_MAX_MS: '100',
+  });
+  t.teardown(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const signup = await fetch(`${base}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: JSON.stringify({ email: 'owner@example.com', password: 'a good long passphrase' }),
+  });
+  const { user } = (await signup.json()) as { user: { tenantId: string } };
+  const crash = () => fetch(`${base}/dev/tenants/${user.tenantId}/call/dev.throw`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' });
+  let quarantined = false;
+  for (let attempt = 0; attempt < 40 && !quarantined; attempt++) {
+    const response = await crash();
+    quarantined = response.status === 423;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  t.ok(quarantined, 'the tenant ends up quarantined (423)');
+  t.match(await (await fetch(`${base}/metrics`)).text(), /tuitbot_tenants\{state="quarantined"\} 1/);
+  const mails = (await (await fetch(`${base}/dev/mail.json`)).json()) as unknown;
+  t.match(JSON.stringify(mails), /Your TuitBot automation was paused/, 'the owner is told');
+});
