@@ -317,3 +317,16 @@ t.test('self-host with REGISTRATION=invite: a single-use invitation, bound to it
   const again = await new Browser(server.base).json('POST', '/auth/signup', { email: 'friend2@example.com', password: PASSWORD, invite: bound });
   t.equal(again.body.error.code, 'invalid_invite', 'an invitation works once');
 });
+
+t.test('a password hashed with older parameters is rehashed at the next login', async (t) => {
+  const server = await startAuthServer();
+  t.teardown(() => server.close());
+  await signup(server, 'old@example.com');
+  const argon2 = (await import('argon2')).default;
+  const legacy = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 4096, timeCost: 3, parallelism: 1 });
+  server.db.prepare("UPDATE users SET password_hash = ? WHERE email = 'old@example.com'").run(legacy);
+  t.equal((await new Browser(server.base).json('POST', '/auth/login', { email: 'old@example.com', password: PASSWORD })).status, 200);
+  const stored = (server.db.prepare("SELECT password_hash AS h FROM users WHERE email = 'old@example.com'").get() as { h: string }).h;
+  t.match(stored, /\$m=19456,t=2,p=1\$/, 'the stored hash now uses the current parameters');
+  t.equal((await new Browser(server.base).json('POST', '/auth/login', { email: 'old@example.com', password: PASSWORD })).status, 200, 'and still verifies');
+});
