@@ -44,7 +44,7 @@ export function startTenants(overrides: Partial<HostOptions> = {}): TestTenants 
     metrics,
     threads: 2,
     idleMs: 200,
-    heapMb: 256,
+    heapMb: 64,
     heartbeatMs: 50,
     heartbeatTimeoutMs: 1_000,
     metricsMs: 100,
