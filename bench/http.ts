@@ -2,7 +2,7 @@
  * HTTP throughput: the routed tenant path against two hello-world baselines, in one run.
  *
  *   npx tsx bench/http.ts [--duration=15] [--connections=50] [--wrk-threads=1] [--warmup=5]
- *                         [--profile=1] [--json=path]
+ *                         [--rounds=1] [--targets=node,uws,routed] [--compare=path] [--profile=1] [--json=path]
  *   (or BENCH_DURATION=… etc.)
  *
  * Targets, one after the other (never in parallel: the machine has 2 cores and wrk takes one):
@@ -12,6 +12,13 @@
  *      tenant: `GET /dev/tenants/:id/settings/:key` with a session cookie, i.e. uWS → router →
  *      TenantHost → MessagePort → tenant thread → SQLite → back.
  * Each target gets a `warmup`-second wrk run that is thrown away, then the measured run.
+ * --rounds=N runs the whole sequence N times and reports each target's median round (by req/s): on a shared
+ * 2-core machine one run is noise. --compare=<checkout> adds a second routed target, the supervisor of another
+ * copy of this repository (e.g. the code before a change), measured in alternation with this one, so a
+ * before/after sees the same machine load.
+ * Besides req/s and latency, each target reports the CPU of the server's main thread per request (from
+ * /proc/<pid>/task/<pid>/stat): the routed path is bound by that thread, and this is far less sensitive to
+ * other load on the machine than req/s.
  * With --profile=1 the supervisor runs a second time under --cpu-prof and the hottest functions
  * of its main thread and of the tenant thread are printed.
  */
@@ -31,6 +38,9 @@ const opts = {
   warmupS: option('warmup', 5),
   profile: option('profile', 0),
   json: option('json', ''),
+  rounds: option('rounds', 1),
+  targets: option('targets', 'node,uws,routed'),
+  compare: option('compare', ''),
 };
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -45,6 +55,8 @@ interface WrkResult {
   errors: string | null;
   /** CPU of the server process (all its threads) over the measured run, in cores. */
   serverCores: number;
+  /** CPU of the server's main thread per answered request, in µs. */
+  mainUsPerReq: number;
 }
 
 // ---- the two hello-world servers (child roles) ----------------------------------------------
@@ -89,11 +101,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startSupervisor(dataDir: string, extraNodeArgs: string[] = []): Promise<{ proc: ChildProcess; port: number; path: string }> {
+async function startSupervisor(dataDir: string, extraNodeArgs: string[] = [], root = ROOT): Promise<{ proc: ChildProcess; port: number; path: string }> {
   const port = await freePort();
   // Same as `npx tsx supervisor/cli.ts serve`: this process's execArgv carries tsx's loader.
-  const proc = spawn(process.execPath, [...process.execArgv, ...extraNodeArgs, join(ROOT, 'supervisor/cli.ts'), 'serve'], {
-    cwd: ROOT,
+  const proc = spawn(process.execPath, [...process.execArgv, ...extraNodeArgs, join(root, 'supervisor/cli.ts'), 'serve'], {
+    cwd: root,
     env: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -150,9 +162,9 @@ function ensureWrk(): void {
   }
 }
 
-function cpuTicks(pid: number): number {
+function cpuTicks(pid: number, tid?: number): number {
   // /proc/<pid>/stat: utime and stime are fields 14 and 15, after the parenthesised comm.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
@@ -168,20 +180,24 @@ function wrk(url: string, durationS: number, pid: number, headers: string[] = []
   const args = [`-t${opts.wrkThreads}`, `-c${opts.connections}`, `-d${durationS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   const before = cpuTicks(pid);
+  const mainBefore = cpuTicks(pid, pid);
   const started = performance.now();
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
   const serverCores = (cpuTicks(pid) - before) / hz / ((performance.now() - started) / 1000);
+  const mainSeconds = (cpuTicks(pid, pid) - mainBefore) / hz;
   const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const errors = /Socket errors:.*|Non-2xx or 3xx responses:.*/g;
   const found = out.match(errors);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
     p50Ms: pct('50'),
     p90Ms: pct('90'),
     p99Ms: pct('99'),
-    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    requests,
     errors: found ? found.join('; ') : null,
     serverCores,
+    mainUsPerReq: (mainSeconds * 1e6) / requests,
   };
 }
 
@@ -190,7 +206,9 @@ function measure(name: string, url: string, pid: number, headers: string[] = [])
   wrk(url, opts.warmupS, pid, headers);
   console.error(`[http] ${name}: measuring ${opts.durationS} s`);
   const result = wrk(url, opts.durationS, pid, headers);
-  console.error(`[http] ${name}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms`);
+  console.error(
+    `[http] ${name}: ${fmt(result.rps, 0)} req/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, main thread ${fmt(result.mainUsPerReq, 1)} µs/req`,
+  );
   return result;
 }
 
@@ -272,56 +290,80 @@ async function main(): Promise<void> {
     }
   })().trim();
 
-  const results: Record<string, WrkResult> = {};
-  for (const [name, role] of [
-    ['node:http hello', 'node-hello'],
-    ['uWS hello', 'uws-hello'],
-  ] as const) {
-    const { proc, port } = await forkRole(role);
-    try {
-      results[name] = measure(name, `http://127.0.0.1:${port}/`, proc.pid!);
-    } finally {
-      proc.removeAllListeners('exit');
-      await stop(proc);
-    }
-  }
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'tuitbot-bench-http-'));
+  const targets = new Set(opts.targets.split(','));
+  const runs: Record<string, WrkResult[]> = {};
+  const record = (name: string, r: WrkResult) => (runs[name] ??= []).push(r);
   let routedPath = '';
-  try {
-    const sup = await startSupervisor(dataDir);
-    routedPath = sup.path.replace(/[0-9a-f-]{36}/, ':id');
-    try {
-      results['routed'] = measure('routed', `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]);
-    } finally {
-      await stop(sup.proc);
+  const routedRoots: Array<[string, string]> = [];
+  if (targets.has('routed')) routedRoots.push(['routed', ROOT]);
+  if (opts.compare) routedRoots.push(['routed (compare)', resolve(opts.compare)]);
+  for (let round = 1; round <= opts.rounds; round++) {
+    if (opts.rounds > 1) console.error(`[http] round ${round} of ${opts.rounds}`);
+    for (const [name, role, key] of [
+      ['node:http hello', 'node-hello', 'node'],
+      ['uWS hello', 'uws-hello', 'uws'],
+    ] as const) {
+      if (!targets.has(key)) continue;
+      const { proc, port } = await forkRole(role);
+      try {
+        record(name, measure(name, `http://127.0.0.1:${port}/`, proc.pid!));
+      } finally {
+        proc.removeAllListeners('exit');
+        await stop(proc);
+      }
     }
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    // Alternate which checkout goes first, so neither always runs right after the hello worlds.
+    for (const [name, root] of round % 2 === 1 ? routedRoots : [...routedRoots].reverse()) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tuitbot-bench-http-'));
+      try {
+        const sup = await startSupervisor(dataDir, [], root);
+        routedPath = sup.path.replace(/[0-9a-f-]{36}/, ':id');
+        try {
+          record(name, measure(name, `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]));
+        } finally {
+          await stop(sup.proc);
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
   }
+  // The median round of each target, by req/s.
+  const results: Record<string, WrkResult> = {};
+  for (const [name, list] of Object.entries(runs)) results[name] = [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)]!;
   const profile = opts.profile ? await profileRouted() : null;
 
-  const base = results['node:http hello']!;
-  const routed = results['routed']!;
+  const base = results['node:http hello'];
+  const routed = results['routed'];
+  const ratio = (r: WrkResult) => (base ? `${fmt(r.rps / base.rps, 2)}×` : '—');
   const row = (name: string, r: WrkResult) =>
-    `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.rps / base.rps, 2)}× | ${fmt(r.serverCores * 100, 0)} % | ${r.errors ?? 'none'} |`;
+    `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${ratio(r)} | ${fmt(r.serverCores * 100, 0)} % | ${fmt(r.mainUsPerReq, 1)} | ${r.errors ?? 'none'} |`;
+  const all = (name: string) =>
+    (runs[name]?.length ?? 0) > 1 ? ` (rounds: ${runs[name]!.map((r) => `${fmt(r.rps, 0)} req/s ${fmt(r.mainUsPerReq, 1)} µs`).join(', ')})` : '';
+  const routedLabel = `GET ${routedPath} (uWS → router → host → MessagePort → tenant thread → SQLite)`;
   const report = [
     `### HTTP: routed tenant path vs hello-world baselines`,
     '',
     machine(),
-    `- Load generator: \`wrk -t${opts.wrkThreads} -c${opts.connections} -d${opts.durationS}s --latency\` (${wrkVersion.split(' [')[0]}), each target after a ${opts.warmupS} s warm-up, in sequence, on the same machine (wrk takes ~1 of the 2 cores).`,
+    `- Load generator: \`wrk -t${opts.wrkThreads} -c${opts.connections} -d${opts.durationS}s --latency\` (${wrkVersion.split(' [')[0]}), each target after a ${opts.warmupS} s warm-up, in sequence, on the same machine (wrk takes ~1 of the 2 cores)${opts.rounds > 1 ? `; ${opts.rounds} rounds, each row is the target's median round by req/s` : ''}.`,
     '',
-    '| target | req/s | p50 ms | p99 ms | ÷ node:http | server CPU | errors |',
-    '|---|---|---|---|---|---|---|',
-    row('a) node:http hello world', base),
-    row('b) uWS hello world', results['uWS hello']!),
-    row(`c) routed: GET ${routedPath} (uWS → router → host → MessagePort → tenant thread → SQLite)`, routed),
+    '| target | req/s | p50 ms | p99 ms | ÷ node:http | server CPU | main thread µs/req | errors |',
+    '|---|---|---|---|---|---|---|---|',
+    ...(base ? [row('a) node:http hello world', base)] : []),
+    ...(results['uWS hello'] ? [row('b) uWS hello world', results['uWS hello'])] : []),
+    ...(routed ? [row(`c) routed: ${routedLabel}`, routed)] : []),
+    ...(results['routed (compare)'] ? [row(`c′) routed, \`--compare=${opts.compare}\``, results['routed (compare)'])] : []),
     '',
-    `Routed ÷ node:http hello = **${fmt(routed.rps / base.rps, 2)}×** (target ≥ 1.0×: ${routed.rps >= base.rps ? 'meets' : '**misses**'}).`,
+    ...Object.keys(runs)
+      .filter((name) => all(name))
+      .map((name) => `- ${name}${all(name)}`),
+    ...(base && routed
+      ? ['', `Routed ÷ node:http hello = **${fmt(routed.rps / base.rps, 2)}×** (target ≥ 1.0×: ${routed.rps >= base.rps ? 'meets' : '**misses**'}).`]
+      : []),
   ];
   if (profile) report.push('', '#### CPU profile of the routed run (`--cpu-prof` on the supervisor)', '', profile);
   console.log(report.join('\n'));
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ opts, results }, null, 2));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ opts, results, runs }, null, 2));
 }
 
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);

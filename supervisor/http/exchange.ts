@@ -7,12 +7,15 @@
 //   after it ended throws; every write goes through `send`, which is corked, runs at most once, and never after
 //   an abort.
 // The exchange ends exactly once: answered (access log with status and bytes) or aborted (status 499).
+//
+// This is the hot path of every request, so what most requests never use is made on first use: the
+// AbortController behind `signal`, the child logger behind `log`, the decoded peer address behind `ip`.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { errorReply } from './errors.js';
 import type { Reply } from './reply.js';
-import { withSecurityHeaders } from './security-headers.js';
+import { defaultBit, FULL_SECURITY_HEADERS, securityHeaders, type HeaderPair } from './security-headers.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 
 export interface ExchangeOptions {
@@ -51,101 +54,149 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
 // Framing headers are uWS's job; a handler that sets them would corrupt the response.
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
+// uWS hands out the method lower-cased; the common ones are upper-cased once, not per request.
+const METHODS = new Map(['get', 'head', 'post', 'put', 'patch', 'delete', 'options'].map((m) => [m, m.toUpperCase()]));
+
+// What every response writes is encoded to bytes once: uWS takes a Uint8Array as is, whereas each string
+// argument is measured and copied as UTF-8 on every call. "200 OK", "404 Not Found", …
+const STATUS_LINES: Buffer[] = [];
+for (let status = 200; status <= 599; status++) STATUS_LINES[status] = Buffer.from(`${status} ${STATUS_CODES[status] ?? ''}`.trimEnd());
+const ENCODED_DEFAULTS = new Map(
+  FULL_SECURITY_HEADERS.map((list) => [list, list.map(([name, value]) => [Buffer.from(name), Buffer.from(value)] as const)]),
+);
+const REQUEST_ID_HEADER = Buffer.from('X-Request-Id');
+const SET_COOKIE_HEADER = Buffer.from('Set-Cookie');
 
 export function openExchange(res: HttpResponse, req: HttpRequest, options: ExchangeOptions): Exchange {
-  const startedAt = performance.now();
-  const controller = new AbortController();
-  let aborted = false;
-  let responded = false;
+  return new UwsExchange(res, req, options);
+}
 
-  // First thing, synchronously: uWS terminates the process if we return without an abort handler.
-  res.onAborted(() => {
-    aborted = true;
-    controller.abort();
-    if (!responded) {
-      responded = true;
-      finish(499, 0, true);
+// A class rather than a closure per request: its methods are shared, and no per-request function objects are
+// made (tsx's keepNames would also pay an Object.defineProperty for each named one).
+class UwsExchange implements Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Record<string, string>;
+  readonly requestId: string;
+  route = '(unmatched)';
+  readonly #res: HttpResponse;
+  readonly #options: ExchangeOptions;
+  readonly #startedAt = performance.now();
+  #aborted = false;
+  #responded = false;
+  #controller: AbortController | undefined;
+  #ip: string | undefined;
+  #address: ArrayBuffer | undefined;
+  #log: Logger | undefined;
+
+  constructor(res: HttpResponse, req: HttpRequest, options: ExchangeOptions) {
+    this.#res = res;
+    this.#options = options;
+    // First thing, synchronously: uWS terminates the process if we return without an abort handler.
+    res.onAborted(() => {
+      this.#aborted = true;
+      this.#controller?.abort();
+      if (!this.#responded) {
+        this.#responded = true;
+        this.#finish(499, undefined, true);
+      }
+    });
+
+    const method = req.getMethod();
+    this.method = METHODS.get(method) ?? method.toUpperCase();
+    this.path = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    const headers: Record<string, string> = Object.create(null);
+    req.forEach((name, value) => {
+      const previous = headers[name];
+      headers[name] = previous === undefined ? value : `${previous}${name === 'cookie' ? '; ' : ', '}${value}`;
+    });
+    this.headers = headers;
+    const incomingId = headers['x-request-id'];
+    this.requestId = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    if (options.trustProxy === true) this.#ip = forwardedFor(headers);
+    // Read now, while the response is surely alive (a handler may ask after the client left, e.g. for an audit
+    // line, and uWS forbids touching the response then), but decoded only when asked.
+    if (this.#ip === undefined) this.#address = res.getRemoteAddressAsText();
+  }
+
+  get ip(): string {
+    return (this.#ip ??= Buffer.from(this.#address!).toString('latin1'));
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#options.log.child({ reqId: this.requestId }));
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort();
     }
-  });
+    return this.#controller.signal;
+  }
 
-  const method = req.getMethod().toUpperCase();
-  const path = req.getUrl();
-  const query = req.getQuery() ?? '';
-  const headers: Record<string, string> = Object.create(null);
-  req.forEach((name, value) => {
-    const previous = headers[name];
-    headers[name] = previous === undefined ? value : `${previous}${name === 'cookie' ? '; ' : ', '}${value}`;
-  });
-  const incomingId = headers['x-request-id'];
-  const requestId = incomingId !== undefined && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-  const log = options.log.child({ reqId: requestId });
-  const ip = clientIp(res, headers, options.trustProxy === true);
+  get aborted(): boolean {
+    return this.#aborted;
+  }
 
-  const exchange: Exchange = {
-    method,
-    path,
-    query,
-    headers,
-    ip,
-    requestId,
-    log,
-    signal: controller.signal,
-    route: '(unmatched)',
-    get aborted() {
-      return aborted;
-    },
-    get responded() {
-      return responded;
-    },
-    send,
-  };
+  get responded(): boolean {
+    return this.#responded;
+  }
 
-  function send(reply: Reply, sendOptions: SendOptions = {}): boolean {
-    if (aborted || responded) return false;
-    responded = true;
-    let wire: Wire | { invalid: string };
+  send(reply: Reply, sendOptions: SendOptions = NO_OPTIONS): boolean {
+    if (this.#aborted || this.#responded) return false;
+    this.#responded = true;
+    const hsts = this.#options.hsts === true;
+    let wire: Wire | string;
     try {
-      wire = toWire(reply, sendOptions, requestId, options.hsts === true);
+      wire = toWire(reply, sendOptions, hsts);
     } catch (err) {
-      wire = { invalid: err instanceof Error ? err.message : 'unreadable reply' };
+      wire = err instanceof Error ? err.message : 'unreadable reply';
     }
-    if ('invalid' in wire) {
+    if (typeof wire === 'string') {
       // Handlers are typed, but a bad cast or a JS caller must still not leave the client hanging.
-      log.error({ problem: wire.invalid }, 'handler returned an invalid reply');
-      wire = toWire(internalError(), {}, requestId, options.hsts === true) as Wire;
+      this.log.error({ problem: wire }, 'handler returned an invalid reply');
+      wire = toWire(internalError(), NO_OPTIONS, hsts) as Wire;
     }
-    const { status, headerList, body, bodiless } = wire;
-    const close = sendOptions.closeConnection === true || wire.close;
+    const ready = wire;
+    const res = this.#res;
+    const head = this.method === 'HEAD';
+    const close = sendOptions.closeConnection === true || ready.close;
     try {
-      res.cork(() => {
-        res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`.trimEnd());
-        for (const [name, value] of headerList) res.writeHeader(name, value);
-        if (bodiless) res.endWithoutBody();
-        else if (method === 'HEAD') res.endWithoutBody(body.byteLength, close);
-        else res.end(body, close);
-      });
+      res.cork(() => write(res, ready, this.requestId, head, close));
     } catch (err) {
       // Only reachable if uWS invalidated the response without telling us; the process must survive it.
-      log.error({ err }, 'writing the response failed');
+      this.log.error({ err }, 'writing the response failed');
     }
-    finish(status, method === 'HEAD' || bodiless ? 0 : body.byteLength, false);
+    this.#finish(ready.status, head ? undefined : ready, false);
     return true;
   }
 
-  function finish(status: number, bytes: number, wasAborted: boolean): void {
-    const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-    const route = exchange.route;
+  /** `sent` is what went out (undefined when aborted or HEAD): its body is only measured if the line is logged. */
+  #finish(status: number, sent: Wire | undefined, wasAborted: boolean): void {
+    const durationMs = Math.round((performance.now() - this.#startedAt) * 1000) / 1000;
+    const { method, route, path } = this;
+    const options = this.#options;
     // Never the query string, cookies or Authorization: they carry tokens.
-    if (wasAborted) log.info({ method, route, path, status, durationMs, aborted: true }, 'request aborted');
-    else log.info({ method, route, path, status, durationMs, bytes }, 'request');
+    if (options.log.isLevelEnabled('info')) {
+      const line = wasAborted
+        ? { method, route, path, status, durationMs, aborted: true }
+        : { method, route, path, status, durationMs, bytes: sent === undefined || sent.bodiless ? 0 : byteLength(sent.body) };
+      const msg = wasAborted ? 'request aborted' : 'request';
+      // The child logger is made only if something else logged; the line carries the same reqId either way.
+      if (this.#log) this.#log.info(line, msg);
+      else options.log.info({ reqId: this.requestId, ...line }, msg);
+    }
     try {
       options.onResponse?.({ method, route, status, durationMs });
     } catch (err) {
-      log.error({ err }, 'onResponse hook failed');
+      this.log.error({ err }, 'onResponse hook failed');
     }
   }
-
-  return exchange;
 }
 
 export function internalError(): Reply {
@@ -154,55 +205,71 @@ export function internalError(): Reply {
 
 interface Wire {
   status: number;
-  headerList: Array<[string, string]>;
-  body: Buffer;
-  /** 1xx/204/304 responses carry neither a body nor Content-Length. */
+  /** The handler's own headers, validated, framing and X-Request-Id left out. */
+  own: HeaderPair[];
+  /** The security headers the handler did not set (a shared frozen list). */
+  defaults: readonly HeaderPair[];
+  cookies: readonly string[] | undefined;
+  body: string | Uint8Array;
+  /** 204/304 responses carry neither a body nor Content-Length. */
   bodiless: boolean;
   close: boolean;
 }
 
-function toWire(
-  reply: Reply,
-  options: SendOptions,
-  requestId: string,
-  hsts: boolean,
-): Wire | { invalid: string } {
-  if (typeof reply !== 'object' || reply === null) return { invalid: 'not an object' };
+/** The reply checked and laid out for the wire, or why it cannot be sent. */
+function toWire(reply: Reply, options: SendOptions, hsts: boolean): Wire | string {
+  if (typeof reply !== 'object' || reply === null) return 'not an object';
   const status = reply.status;
-  if (!Number.isInteger(status) || status < 200 || status > 599) return { invalid: `status ${String(status)}` };
-  const headerList: Array<[string, string]> = [];
+  if (!Number.isInteger(status) || status < 200 || status > 599) return `status ${String(status)}`;
+  const own: HeaderPair[] = [];
   let close = false;
-  if (reply.headers !== undefined && (typeof reply.headers !== 'object' || reply.headers === null)) {
-    return { invalid: 'headers' };
-  }
-  for (const [name, value] of Object.entries(withSecurityHeaders(reply.headers, { hsts }))) {
-    if (!HEADER_NAME.test(name) || typeof value !== 'string' || UNSAFE_VALUE.test(value)) {
-      return { invalid: `header ${JSON.stringify(name)}` };
+  let overridden = 0;
+  let contentType: string | undefined;
+  const headers = reply.headers;
+  if (headers !== undefined) {
+    if (typeof headers !== 'object' || headers === null) return 'headers';
+    for (const name in headers) {
+      if (!Object.hasOwn(headers, name)) continue;
+      const value: unknown = headers[name];
+      if (!HEADER_NAME.test(name) || typeof value !== 'string' || UNSAFE_VALUE.test(value)) {
+        return `header ${JSON.stringify(name)}`;
+      }
+      const lower = name.toLowerCase();
+      overridden |= defaultBit(lower);
+      if (lower === 'content-type') contentType ??= value;
+      else if (lower === 'connection' && value.toLowerCase() === 'close') close = true;
+      if (!FRAMING.has(lower) && lower !== 'x-request-id') own.push([name, value]);
     }
-    const lower = name.toLowerCase();
-    if (lower === 'connection' && value.toLowerCase() === 'close') close = true;
-    if (!FRAMING.has(lower) && lower !== 'x-request-id') headerList.push([name, value]);
   }
-  headerList.push(['X-Request-Id', requestId]);
-  for (const cookie of options.cookies ?? []) {
-    if (UNSAFE_VALUE.test(cookie)) return { invalid: 'Set-Cookie' };
-    headerList.push(['Set-Cookie', cookie]);
-  }
-  const raw: unknown = reply.body ?? '';
-  let body: Buffer;
-  if (typeof raw === 'string') body = Buffer.from(raw, 'utf8');
-  else if (raw instanceof Uint8Array) body = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  else return { invalid: `body of type ${typeof raw}` };
-  const bodiless = status === 204 || status === 304;
-  // uWS cannot close after a bodiless end; asking the client to is the best we can do.
-  if (bodiless && (close || options.closeConnection)) headerList.push(['Connection', 'close']);
-  return { status, headerList, body, bodiless, close };
+  const cookies = options.cookies !== undefined && options.cookies.length > 0 ? options.cookies : undefined;
+  if (cookies) for (const cookie of cookies) if (UNSAFE_VALUE.test(cookie)) return 'Set-Cookie';
+  const body: unknown = reply.body ?? '';
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) return `body of type ${typeof body}`;
+  const defaults = securityHeaders({ overridden, contentType }, { hsts });
+  return { status, own, defaults, cookies, body, bodiless: status === 204 || status === 304, close };
 }
 
-function clientIp(res: HttpResponse, headers: Record<string, string>, trustProxy: boolean): string {
-  if (trustProxy) {
-    const first = headers['x-forwarded-for']?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
+function write(res: HttpResponse, wire: Wire, requestId: string, head: boolean, close: boolean): void {
+  res.writeStatus(STATUS_LINES[wire.status]!);
+  for (const [name, value] of wire.own) res.writeHeader(name, value);
+  // A handler that overrides a default gets a filtered list, written as strings (rare).
+  for (const [name, value] of ENCODED_DEFAULTS.get(wire.defaults) ?? wire.defaults) res.writeHeader(name, value);
+  res.writeHeader(REQUEST_ID_HEADER, requestId);
+  if (wire.cookies) for (const cookie of wire.cookies) res.writeHeader(SET_COOKIE_HEADER, cookie);
+  if (wire.bodiless) {
+    // uWS cannot close after a bodiless end; asking the client to is the best we can do.
+    if (close) res.writeHeader('Connection', 'close');
+    res.endWithoutBody();
+  } else if (head) res.endWithoutBody(byteLength(wire.body), close);
+  // uWS copies a string as UTF-8 itself: no Buffer is made for it here.
+  else res.end(wire.body, close);
+}
+
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+}
+
+function forwardedFor(headers: Record<string, string>): string | undefined {
+  const first = headers['x-forwarded-for']?.split(',')[0]?.trim();
+  return first ? first : undefined;
 }

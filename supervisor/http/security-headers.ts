@@ -27,15 +27,18 @@ const HSTS: HeaderPair = ['Strict-Transport-Security', 'max-age=31536000; includ
 const NO_STORE: HeaderPair = ['Cache-Control', 'no-store'];
 
 const freeze = (pairs: HeaderPair[]): readonly HeaderPair[] => Object.freeze(pairs.map((pair) => Object.freeze(pair)));
-/** Indexed by (hsts ? 1 : 0) | (json ? 2 : 0): the defaults when the handler overrode none of them. */
-const FULL: readonly (readonly HeaderPair[])[] = [
+/**
+ * Indexed by (hsts ? 1 : 0) | (json ? 2 : 0): the defaults when the handler overrode none of them. Exported so the
+ * wire can encode these lists once.
+ */
+export const FULL_SECURITY_HEADERS: readonly (readonly HeaderPair[])[] = [
   freeze([...DEFAULTS]),
   freeze([...DEFAULTS, HSTS]),
   freeze([...DEFAULTS, NO_STORE]),
   freeze([...DEFAULTS, HSTS, NO_STORE]),
 ];
 
-/** A header name a handler set, lower-cased, as far as the defaults care about it. */
+/** What a handler's own headers say, as far as the defaults are concerned. */
 export interface SetHeaders {
   /** Bit i set: the handler set DEFAULTS[i] (HSTS is bit DEFAULTS.length, Cache-Control the next). */
   overridden: number;
@@ -60,7 +63,7 @@ export function defaultBit(lowerName: string): number {
  */
 export function securityHeaders(set: SetHeaders, options: SecurityHeaderOptions = {}): readonly HeaderPair[] {
   const json = set.contentType !== undefined && isJson(set.contentType);
-  const full = FULL[(options.hsts ? 1 : 0) | (json ? 2 : 0)]!;
+  const full = FULL_SECURITY_HEADERS[(options.hsts ? 1 : 0) | (json ? 2 : 0)]!;
   if (set.overridden === 0) return full;
   return full.filter(([name]) => (set.overridden & BIT.get(name.toLowerCase())!) === 0);
 }

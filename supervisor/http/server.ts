@@ -3,16 +3,17 @@
 // Model: one uWS catch-all route hands each request to an Exchange (which owns the uWS response and its
 // invariants), the Router picks a Handler, and the Handler returns a plain Reply or throws. Expected failures
 // (HttpError) become the error envelope; anything else is logged with the request id and answered 500 with no
-// internals. The request body is read eagerly from the first synchronous moment (uWS drops chunks that arrive
-// before a reader is attached) within a size and time budget; breaking the budget is answered 413/408 at once,
-// closing the connection because the rest of the body is still on the wire.
+// internals. A request that has a body (Content-Length > 0 or Transfer-Encoding) has it read eagerly from the first
+// synchronous moment (uWS drops chunks that arrive before a reader is attached) within a size and time budget;
+// breaking the budget is answered 413/408 at once, closing the connection because the rest of the body is still on
+// the wire. A request without one (most GETs) costs no reader and no timer.
 // Shutdown: stopListening() refuses new connections, in-flight handlers run to completion, drain() waits for them.
 import type { Logger } from 'pino';
 import type * as v from 'valibot';
 import { AbortedError, payloadTooLarge, readBody } from './body.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
 import { errorReply, HttpError } from './errors.js';
-import { internalError, openExchange, type Exchange } from './exchange.js';
+import { internalError, openExchange, type Exchange, type SendOptions } from './exchange.js';
 import { parseJsonBody, type AnySchema } from './json-body.js';
 import type { Reply } from './reply.js';
 import type { Router } from './router.js';
@@ -86,15 +87,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (inflight === 0) for (const wake of [...drainWaiters]) wake();
   };
 
+  const isStopping = (): boolean => stopping;
+
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     inflight += 1;
     const exchange = openExchange(res, req, options);
-    dispatch(exchange, res, options, () => stopping)
-      .catch((err: unknown) => {
+    // route() never throws on purpose; anything that escapes is a bug, answered 500. Exactly one release().
+    route(exchange, res, options, isStopping).then(release, (err: unknown) => {
+      try {
         exchange.log.error({ err }, 'request dispatch failed');
         exchange.send(internalError());
-      })
-      .finally(release);
+      } finally {
+        release();
+      }
+    });
   });
 
   return {
@@ -132,25 +138,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
 }
 
-async function dispatch(
-  exchange: Exchange,
-  res: HttpResponse,
-  options: HttpServerOptions,
-  stopping: () => boolean,
-): Promise<void> {
-  const { method, path, headers } = exchange;
-  // While shutting down, ask keep-alive clients to reconnect elsewhere.
-  const send = (reply: Reply, extra: { closeConnection?: boolean; cookies?: string[] } = {}): boolean =>
-    exchange.send(reply, { ...extra, closeConnection: extra.closeConnection === true || stopping() });
+const NO_EXTRA: SendOptions = Object.freeze({});
+const CLOSE: SendOptions = Object.freeze({ closeConnection: true });
+const EMPTY = Buffer.alloc(0);
 
+async function route(exchange: Exchange, res: HttpResponse, options: HttpServerOptions, stopping: () => boolean): Promise<void> {
+  const { method, path, headers } = exchange;
+  // No named closures per request on this path (answer() is module-level, ctx is a class): under tsx, keepNames
+  // turns each named closure into an Object.defineProperty call.
   const match = options.router.match(method, path);
   if (match.kind === 'not_found') {
-    send(errorReply(404, 'not_found', `no route for ${method} ${path}`));
+    answer(exchange, stopping, errorReply(404, 'not_found', `no route for ${method} ${path}`));
     return;
   }
   if (match.kind === 'method_not_allowed') {
     const reply = errorReply(405, 'method_not_allowed', `${method} is not allowed here`);
-    send({ ...reply, headers: { ...reply.headers, Allow: match.allow.join(', ') } });
+    answer(exchange, stopping, { ...reply, headers: { ...reply.headers, Allow: match.allow.join(', ') } });
     return;
   }
   exchange.route = match.pattern;
@@ -158,42 +161,26 @@ async function dispatch(
   const contentLength = parseContentLength(headers['content-length']);
   if (contentLength !== undefined && contentLength > options.maxBodyBytes) {
     // Refused before reading a byte and before the handler runs.
-    send(payloadTooLarge(options.maxBodyBytes).toReply(), { closeConnection: true });
+    answer(exchange, stopping, payloadTooLarge(options.maxBodyBytes).toReply(), CLOSE);
     return;
   }
-  const body = readBody(res, {
-    limitBytes: options.maxBodyBytes,
-    timeoutMs: options.bodyTimeoutMs,
-    signal: exchange.signal,
-    ...(contentLength !== undefined && { contentLength }),
-  });
-  // Whether or not the handler ever reads the body, a broken budget is answered now.
-  body.catch((err: unknown) => {
-    if (err instanceof HttpError) send(err.toReply(), { closeConnection: true });
-  });
+  let body: Promise<Buffer> | undefined;
+  // HTTP/1.1 framing: without Transfer-Encoding and Content-Length (or with Content-Length: 0) a request has no
+  // body, so nothing is registered with uWS and no timer runs for it (most GETs).
+  if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && contentLength !== 0)) {
+    body = readBody(res, {
+      limitBytes: options.maxBodyBytes,
+      timeoutMs: options.bodyTimeoutMs,
+      signal: exchange.signal,
+      ...(contentLength !== undefined && { contentLength }),
+    });
+    // Whether or not the handler ever reads the body, a broken budget is answered now.
+    body.catch((err: unknown) => {
+      if (err instanceof HttpError) answer(exchange, stopping, err.toReply(), CLOSE);
+    });
+  }
 
-  const cookies: string[] = [];
-  let parsedCookies: Record<string, string> | undefined;
-  const ctx: RequestContext = {
-    method,
-    path,
-    pattern: match.pattern,
-    params: match.params,
-    query: new URLSearchParams(exchange.query),
-    headers,
-    get cookies() {
-      return (parsedCookies ??= parseCookies(headers['cookie']));
-    },
-    ip: exchange.ip,
-    requestId: exchange.requestId,
-    log: exchange.log,
-    signal: exchange.signal,
-    body: () => body,
-    json: (schema) => parseJsonBody(headers['content-type'], () => body, schema),
-    setCookie: (name, value, cookieOptions) => {
-      cookies.push(serializeCookie(name, value, cookieOptions));
-    },
-  };
+  const ctx = new Context(exchange, match, body);
 
   let reply: Reply;
   try {
@@ -202,10 +189,10 @@ async function dispatch(
     if (exchange.aborted || err instanceof AbortedError) return;
     if (err instanceof HttpError) {
       // Cookies still apply: an error may well be "your session is gone, here is the cleared cookie".
-      send(err.toReply(), { cookies });
+      answer(exchange, stopping, err.toReply(), ctx.outgoing ? { cookies: ctx.outgoing } : NO_EXTRA);
     } else {
       exchange.log.error({ err }, 'request handler failed');
-      send(internalError());
+      answer(exchange, stopping, internalError());
     }
     return;
   }
@@ -213,7 +200,71 @@ async function dispatch(
     exchange.log.debug('handler replied after the server already answered (body budget exceeded)');
     return;
   }
-  send(reply, { cookies });
+  answer(exchange, stopping, reply, ctx.outgoing ? { cookies: ctx.outgoing } : NO_EXTRA);
+}
+
+/**
+ * What a handler sees. A class so that the lazy parts (query, cookies, ip, log, signal) are getters on the
+ * prototype instead of accessors defined on every request's object; body/json/setCookie stay own arrow
+ * properties, so a handler may destructure them.
+ */
+class Context implements RequestContext {
+  readonly method: string;
+  readonly path: string;
+  readonly pattern: string;
+  readonly params: Record<string, string>;
+  readonly headers: Record<string, string>;
+  readonly requestId: string;
+  readonly body: RequestContext['body'];
+  readonly json: RequestContext['json'];
+  readonly setCookie: RequestContext['setCookie'];
+  /** Serialized Set-Cookie values the handler asked for, if any. */
+  outgoing: string[] | undefined;
+  readonly #exchange: Exchange;
+  #query: URLSearchParams | undefined;
+  #cookies: Record<string, string> | undefined;
+
+  constructor(exchange: Exchange, match: { pattern: string; params: Record<string, string> }, body: Promise<Buffer> | undefined) {
+    this.#exchange = exchange;
+    this.method = exchange.method;
+    this.path = exchange.path;
+    this.pattern = match.pattern;
+    this.params = match.params;
+    this.headers = exchange.headers;
+    this.requestId = exchange.requestId;
+    // Assigned arrows, not class fields: under tsx (keepNames) a named arrow costs an Object.defineProperty.
+    let whole = body;
+    this.body = () => (whole ??= Promise.resolve(EMPTY));
+    this.json = (schema) => parseJsonBody(this.headers['content-type'], this.body, schema);
+    this.setCookie = (name, value, options) => {
+      (this.outgoing ??= []).push(serializeCookie(name, value, options));
+    };
+  }
+
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.#exchange.query));
+  }
+
+  get cookies(): Record<string, string> {
+    return (this.#cookies ??= parseCookies(this.headers['cookie']));
+  }
+
+  get ip(): string {
+    return this.#exchange.ip;
+  }
+
+  get log(): Logger {
+    return this.#exchange.log;
+  }
+
+  get signal(): AbortSignal {
+    return this.#exchange.signal;
+  }
+}
+
+/** While shutting down, asks keep-alive clients to reconnect elsewhere. */
+function answer(exchange: Exchange, stopping: () => boolean, reply: Reply, extra: SendOptions = NO_EXTRA): boolean {
+  return exchange.send(reply, stopping() && extra.closeConnection !== true ? { ...extra, closeConnection: true } : extra);
 }
 
 function parseContentLength(value: string | undefined): number | undefined {
