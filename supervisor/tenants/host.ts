@@ -120,7 +120,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       // Running from TypeScript sources (development, tests), threads load them through tsx's
       // esbuild transform: a type-checking loader inherited from a test runner costs seconds and
       // tens of MiB per thread. The compiled build (dist/) needs no loader.
-      ...(fromSource && { execArgv: ['--import', 'tsx'] }),
+      // Profiling flags are kept so `--cpu-prof` still covers tenant threads.
+      ...(fromSource && { execArgv: [...process.execArgv.filter((arg) => /^--(cpu|heap)-prof/.test(arg)), '--import', 'tsx'] }),
       // Warm threads: spawning one costs ~60 ms, opening a tenant DB on a warm one ~5 ms.
       minThreads: options.threads,
       maxThreads: options.threads,
