@@ -497,7 +497,7 @@ function render(o: Options, seedS: number, p: PoolResult, runs: ReturnType<typeo
       `| **extrapolated to ${o.tenants.toLocaleString('en-US')} tenants** | ${fmt((b.rssBefore + perWorkerPeak * o.tenants) / GiB)} GiB RSS; ${fmt((b.spawnMs.mean * o.tenants) / 60_000)} min to boot sequentially (${fmt(((b.spawnCpu.userS + b.spawnCpu.systemS) / b.workers) * o.tenants / 60)} CPU-min) |`,
       `| **dedicated workers that fit in 24 GiB** (memory alone) | ≈ ${fit.toLocaleString('en-US')} |`,
       '',
-      `Reading: the pool ${wakeP99 <= 15 && p.lagFromActivation.p99 <= 5_000 && p.hwm <= 4 * GiB ? 'meets' : 'does not meet'} the three targets (wake p99 ≤ 15 ms, lag p99 ≤ 5 s, RSS ≤ 4 GiB) with ${o.tenants.toLocaleString('en-US')} tenants in ${fmt(p.hwm / MiB, 0)} MiB; dedicated workers would need ${fmt((b.rssBefore + perWorkerPeak * o.tenants) / GiB)} GiB for the same tenants (${fmt((b.rssBefore + perWorkerPeak * o.tenants) / p.hwm, 0)}× the pool).`,
+      `Reading: wake p99 ≤ 15 ms ${wakeP99 <= 15 ? 'met' : 'missed'}, lag p99 ≤ 5 s ${p.lagFromActivation.p99 <= 5_000 ? 'met' : 'missed'}, RSS ≤ 4 GiB ${p.hwm <= 4 * GiB ? 'met' : 'missed'}, with ${o.tenants.toLocaleString('en-US')} tenants in ${fmt(p.hwm / MiB, 0)} MiB; dedicated workers would need ${fmt((b.rssBefore + perWorkerPeak * o.tenants) / GiB)} GiB for the same tenants (${fmt((b.rssBefore + perWorkerPeak * o.tenants) / p.hwm, 0)}× the pool).`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,8 @@
 /** Runs the real `tuitbot` CLI in a child process, as an operator or a container would. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,4 +55,23 @@ export async function serve(env: Record<string, string>): Promise<Served> {
 export function runCli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `serve` in a fresh data directory, stopped and removed when the test ends; `base` is its URL.
+ * Stops at most once, so a test may stop it itself (e.g. to check the shutdown).
+ */
+export async function serveTemp(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string> = {},
+): Promise<Served & { dir: string; base: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tuitbot-serve-'));
+  const server = await serve({ DATA_DIR: dir, PORT: '0', ...env });
+  let stopped: ReturnType<Served['stop']> | undefined;
+  const stop: Served['stop'] = (signal) => (stopped ??= server.stop(signal));
+  t.teardown(async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...server, stop, dir, base: `http://127.0.0.1:${server.port}` };
 }

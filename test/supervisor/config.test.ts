@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../../supervisor/config.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from '../helpers/config.js';
 
 t.test('defaults give a loopback sandbox on port 3001 with data in ./data', async (t) => {
   const config = loadConfig({});

@@ -2,13 +2,12 @@
  * What a newcomer does on a fresh sandbox, over real HTTP against the real `tuitbot serve`:
  * sign up, open /dev/mail, follow the link, confirm, turn on 2FA, log out, log in with a code.
  */
-import { rmSync } from 'node:fs';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateHOTP } from '@oslojs/otp';
 import t from 'tap';
 import { Browser } from '../helpers/browser.js';
-import { serve } from '../helpers/process.js';
-import { tempDataDir, until } from '../helpers/tenants.js';
+import { serveTemp } from '../helpers/process.js';
+import { until } from '../helpers/tenants.js';
 
 const PASSWORD = 'a newcomer passphrase';
 
@@ -17,13 +16,7 @@ function totp(secret: string, offsetSteps = 0): string {
 }
 
 t.test('sign up in the sandbox, confirm through /dev/mail, and log in with 2FA', async (t) => {
-  const dir = tempDataDir();
-  const server = await serve({ DATA_DIR: dir, PORT: '0' });
-  t.teardown(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${server.port}`;
+  const { base } = await serveTemp(t);
   const browser = new Browser(base);
 
   const signup = await browser.json('POST', '/auth/signup', { email: 'newcomer@example.com', password: PASSWORD });
@@ -85,13 +78,8 @@ t.test('sign up in the sandbox, confirm through /dev/mail, and log in with 2FA',
 });
 
 t.test('in the sandbox, "Log in with GitHub" works against the simulated GitHub', async (t) => {
-  const dir = tempDataDir();
-  const server = await serve({ DATA_DIR: dir, PORT: '0' });
-  t.teardown(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const browser = new Browser(`http://127.0.0.1:${server.port}`);
+  const { base } = await serveTemp(t);
+  const browser = new Browser(base);
   const start = await browser.request('GET', '/auth/github');
   t.equal(start.status, 302);
   const authorize = start.headers.get('location')!;
@@ -112,14 +100,9 @@ t.test('in the sandbox, "Log in with GitHub" works against the simulated GitHub'
 t.test('self-host with SMTP: mail really leaves through SMTP, its links work, and /dev/mail does not exist', async (t) => {
   const { startSmtpSink } = await import('../helpers/smtp-sink.js');
   const sink = await startSmtpSink();
-  const dir = tempDataDir();
-  const server = await serve({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', TUITBOT_MODE: 'self-host', SMTP_URL: sink.url('mailer', 'smtp-secret-pw') });
-  t.teardown(async () => {
-    await server.stop();
-    await sink.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${server.port}`;
+  t.teardown(() => sink.close());
+  const server = await serveTemp(t, { HOST: '127.0.0.1', TUITBOT_MODE: 'self-host', SMTP_URL: sink.url('mailer', 'smtp-secret-pw') });
+  const { base } = server;
   const browser = new Browser(base);
   const signup = await browser.json('POST', '/auth/signup', { email: 'owner@example.com', password: PASSWORD });
   t.equal(signup.status, 201);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { tempDataDir } from '../helpers/tenants.js';
-import { runCli, serve } from '../helpers/process.js';
+import { runCli, serveTemp } from '../helpers/process.js';
 
 async function put(base: string, tenant: string, key: string, value: unknown): Promise<Response> {
   return fetch(`${base}/dev/tenants/${tenant}/settings/${key}`, {
@@ -14,13 +14,7 @@ async function put(base: string, tenant: string, key: string, value: unknown): P
 }
 
 t.test('the server answers /healthz, /readyz and /metrics', async (t) => {
-  const dir = tempDataDir();
-  const server = await serve({ DATA_DIR: dir, PORT: '0' });
-  t.teardown(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${server.port}`;
+  const { base, output } = await serveTemp(t);
   const health = await fetch(`${base}/healthz`);
   t.equal(health.status, 200);
   t.same(await health.json(), { status: 'ok' });
@@ -39,7 +33,7 @@ t.test('the server answers /healthz, /readyz and /metrics', async (t) => {
   ]) {
     t.ok(metrics.includes(name), `metrics include ${name}`);
   }
-  t.match(server.output(), /SANDBOX MODE/, 'the sandbox says so in the log');
+  t.match(output(), /SANDBOX MODE/, 'the sandbox says so in the log');
   const missing = await fetch(`${base}/nope`);
   t.equal(missing.status, 404);
   t.same(await missing.json(), { error: { code: 'not_found', message: 'no route for GET /nope' } });
@@ -47,14 +41,8 @@ t.test('the server answers /healthz, /readyz and /metrics', async (t) => {
 });
 
 t.test('/metrics takes a bearer token when one is configured', async (t) => {
-  const dir = tempDataDir();
   const token = 'metrics-token-0123456789';
-  const server = await serve({ DATA_DIR: dir, PORT: '0', METRICS_TOKEN: token });
-  t.teardown(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${server.port}`;
+  const { base } = await serveTemp(t, { METRICS_TOKEN: token });
   const denied = await fetch(`${base}/metrics`);
   t.equal(denied.status, 401);
   t.equal(((await denied.json()) as { error: { code: string } }).error.code, 'unauthorized');
@@ -63,10 +51,8 @@ t.test('/metrics takes a bearer token when one is configured', async (t) => {
 });
 
 t.test('graceful shutdown finishes in-flight requests, hibernates tenants and loses no committed write', async (t) => {
-  const dir = tempDataDir();
-  const server = await serve({ DATA_DIR: dir, PORT: '0', TUITBOT_DEV_HOOKS: '1', TENANT_IDLE_MS: '600000' });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const base = `http://127.0.0.1:${server.port}`;
+  const server = await serveTemp(t, { TUITBOT_DEV_HOOKS: '1', TENANT_IDLE_MS: '600000' });
+  const { base, dir } = server;
   const tenants: string[] = [];
   for (let i = 0; i < 3; i++) tenants.push(((await (await fetch(`${base}/dev/tenants`, { method: 'POST' })).json()) as { id: string }).id);
   for (const tenant of tenants) {
@@ -120,19 +106,7 @@ t.test('the server refuses to run on the uWS JavaScript fallback', async (t) => 
 });
 
 t.test('a quarantined tenant shows in /metrics and its owner is mailed', async (t) => {
-  const dir = tempDataDir();
-  const server = await serve({
-    DATA_DIR: dir,
-    PORT: '0',
-    TUITBOT_DEV_HOOKS: '1',
-    TENANT_RESTART_BACKOFF_MS: '20',
-    TENANT_RESTART_BACKOFF_MAX_MS: '100',
-  });
-  t.teardown(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${server.port}`;
+  const { base } = await serveTemp(t, { TUITBOT_DEV_HOOKS: '1', TENANT_RESTART_BACKOFF_MS: '20', TENANT_RESTART_BACKOFF_MAX_MS: '100' });
   const signup = await fetch(`${base}/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: base },

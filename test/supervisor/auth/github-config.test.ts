@@ -2,17 +2,8 @@
 // endpoint overridable (the fake's in tests and the sandbox), and the secret never printed.
 import { inspect } from 'node:util';
 import t from 'tap';
-import { ConfigError, ENV_VARIABLES, loadConfig } from '../../../supervisor/config.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { ENV_VARIABLES, loadConfig } from '../../../supervisor/config.js';
+import { problemsOf } from '../../helpers/config.js';
 
 t.test('without credentials GitHub login is off', async (t) => {
   t.equal(loadConfig({}).github, null);

@@ -1,17 +1,8 @@
 import { inspect } from 'node:util';
 import t from 'tap';
-import { ConfigError, loadConfig } from '../../../supervisor/config.js';
+import { loadConfig } from '../../../supervisor/config.js';
 import { describeSmtpUrl } from '../../../supervisor/email/transport.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from '../../helpers/config.js';
 
 t.test('SMTP is optional outside cloud mode; EMAIL_FROM has a default', async (t) => {
   const config = loadConfig({});

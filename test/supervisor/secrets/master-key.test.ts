@@ -6,18 +6,9 @@ import { ConfigError, loadConfig } from '../../../supervisor/config.js';
 import { KEY_FILE, loadEncryptionKey } from '../../../supervisor/secrets/master-key.js';
 import { keyIdOf, SecretBox } from '../../../supervisor/secrets/secret-box.js';
 import { captureLog, tempDataDir } from '../../helpers/tenants.js';
+import { problemsOf } from '../../helpers/config.js';
 
 const TENANT = '2f8c1d9e-0b7a-4c3e-9f1a-6d5e4c3b2a10';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 function dataDir(t: Test): string {
   const dir = tempDataDir('tuitbot-key-');
