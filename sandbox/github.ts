@@ -15,6 +15,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GitHubSettings } from '../supervisor/auth/github.js';
 
 export interface FakeGitHubEmail {
   email: string;
@@ -51,6 +52,8 @@ export interface FakeGitHub {
   apiUrl: string;
   clientId: string;
   clientSecret: string;
+  /** Everything our GitHub client needs to talk to this fake. */
+  settings: GitHubSettings;
   /** Chooses who logs in next; null makes the user click "Cancel" (error=access_denied). */
   setCurrentUser(id: number | null): void;
   /** Adds a user or replaces the one with the same id (e.g. to verify an email later). */
@@ -221,14 +224,22 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-
-  return {
-    url,
+  const settings: GitHubSettings = {
+    clientId,
+    clientSecret,
     authorizeUrl: `${url}/login/oauth/authorize`,
     tokenUrl: `${url}/login/oauth/access_token`,
     apiUrl: url,
+  };
+
+  return {
+    url,
+    authorizeUrl: settings.authorizeUrl,
+    tokenUrl: settings.tokenUrl,
+    apiUrl: settings.apiUrl,
     clientId,
     clientSecret,
+    settings,
     requests,
     setCurrentUser: (id) => void (currentUser = id),
     putUser: (user) => void users.set(user.id, user),

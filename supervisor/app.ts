@@ -70,8 +70,9 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   });
   metrics.setTenantSource(host);
   const scheduler = new AlarmScheduler({ registry, host, log: log.child({ component: 'scheduler' }), batch: Math.max(64, t.threads * 4) });
-  host.on('alarm', (_tenantId, at) => scheduler.notify(at));
-  host.on('alarm', () => {
+  host.on('alarm', (_tenantId, at) => {
+    scheduler.notify(at);
+    // A thread may have just freed up: look for due tenants soon if nobody is waiting for one.
     if (host.queueLength() < host.threads) scheduler.poke();
   });
 
@@ -122,7 +123,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     const { startFakeGitHub } = await import('../sandbox/github.js');
     const fake = await startFakeGitHub({ host: '127.0.0.1', port: 0 });
     fakeGitHub = fake;
-    github = { clientId: fake.clientId, clientSecret: fake.clientSecret, authorizeUrl: fake.authorizeUrl, tokenUrl: fake.tokenUrl, apiUrl: fake.apiUrl };
+    github = fake.settings;
     log.warn({ url: fake.url }, 'SANDBOX: "Log in with GitHub" uses a simulated GitHub (logs in as sandbox-octocat)');
   }
   addGitHubRoutes(router, { db, registry, auth, limits, github, appUrl, mode: config.mode, registration: config.registration });
@@ -149,7 +150,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
-    await host.shutdown(Date.now() + 1_000);
+    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close()]);
     db.close();
     throw error;
   }

@@ -20,11 +20,7 @@ const USERS: FakeGitHubUser[] = [
 ];
 
 const settingsFor = (fake: FakeGitHub, overrides: Partial<GitHubSettings> = {}): GitHubSettings => ({
-  clientId: fake.clientId,
-  clientSecret: fake.clientSecret,
-  authorizeUrl: fake.authorizeUrl,
-  tokenUrl: fake.tokenUrl,
-  apiUrl: fake.apiUrl,
+  ...fake.settings,
   timeoutMs: 2_000,
   ...overrides,
 });

@@ -119,11 +119,7 @@ async function startApp(
 }
 
 const settingsFor = (fake: FakeGitHub, overrides: Partial<GitHubSettings> = {}): GitHubSettings => ({
-  clientId: fake.clientId,
-  clientSecret: fake.clientSecret,
-  authorizeUrl: fake.authorizeUrl,
-  tokenUrl: fake.tokenUrl,
-  apiUrl: fake.apiUrl,
+  ...fake.settings,
   timeoutMs: 2_000,
   ...overrides,
 });
