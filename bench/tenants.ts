@@ -2,7 +2,7 @@
  * Tenant density: 10,000 hibernating tenants on a small piscina pool, against the baseline of
  * one dedicated Worker per tenant.
  *
- *   npx tsx bench/tenants.ts [--tenants=10000] [--threads=16] [--duration=180] [--every-ms=60000]
+ *   npx tsx bench/tenants.ts [--dist=1] [--tenants=10000] [--threads=16] [--duration=180] [--every-ms=60000]
  *                            [--wait-min=20] [--wait-max=50] [--idle-ms=30000]
  *                            [--burst-every=10] [--burst-size=50]
  *                            [--baseline-workers=1000] [--baseline-duration=130] [--json=path]
@@ -33,7 +33,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { createMetrics } from '../supervisor/metrics.js';
-import { TenantHost } from '../supervisor/tenants/host.js';
+import type { TenantHost as SourceTenantHost } from '../supervisor/tenants/host.js';
 import { TenantRegistry } from '../supervisor/tenants/registry.js';
 import { AlarmScheduler } from '../supervisor/tenants/scheduler.js';
 import { CpuWindow, GiB, MiB, RssSampler, fmt, machine, memory, option, sleep, summarize, type Summary } from './lib.js';
@@ -51,6 +51,8 @@ const opts = {
   baselineWorkers: option('baseline-workers', 1_000),
   baselineDurationS: option('baseline-duration', 130),
   json: option('json', ''),
+  /** 1: run the compiled build (`npm run build`), as production does: threads load plain JS. */
+  dist: option('dist', 0),
 };
 type Options = typeof opts;
 
@@ -186,6 +188,9 @@ async function runPool(dir: string, o: Options): Promise<PoolResult> {
   const db = openDatabase(join(dir, 'management.db'), 'management');
   const registry = new TenantRegistry(db, dir);
   const metrics = createMetrics();
+  const { TenantHost } = (await import(o.dist ? '../dist/supervisor/tenants/host.js' : '../supervisor/tenants/host.js')) as {
+    TenantHost: typeof SourceTenantHost;
+  };
   // The product's defaults (supervisor/config.ts) except threads and idleMs, which are options.
   const host = new TenantHost({
     registry,
