@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -29,8 +29,16 @@ export const CeilingsSchema = v.nullable(
     threadsPerWeek: v.pipe(v.number(), v.integer(), v.minValue(0)),
     /** `null` = unlimited target accounts. */
     targets: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
-    /** Monthly X API cost allowance in US cents; `null` = the tenant pays X itself. */
+    /** X API cost allowance per billing period in US cents; `null` = the tenant pays X itself. */
     xCostAllowanceCents: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    /** Start of the billing period the allowance covers; `null` when there is no allowance. */
+    xPeriodStart: v.nullable(epochMs),
+    /** How far beyond the allowance X spend may go, billed as overage; `null` = not opted in. */
+    xOverageCapCents: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    /** Whether automation may act on X at all (false without a paid plan or after it ended). */
+    automation: v.boolean(),
+    /** The subscription ended: the tenant's data may be read but not changed. */
+    readOnly: v.boolean(),
   }),
 );
 export type Ceilings = v.InferOutput<typeof CeilingsSchema>;
