@@ -33,6 +33,10 @@ export const CeilingsSchema = v.nullable(
     xCostAllowanceCents: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
     /** Start of the billing period the allowance covers; `null` when there is no allowance. */
     xPeriodStart: v.nullable(epochMs),
+    /** Daily budget for X reads in US cents (reads are the cost that runs away); `null` = none. */
+    xReadCentsPerDay: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    /** Posts containing a URL cost 13× a plain post: at most this many a day; `null` = no ration. */
+    xUrlPostsPerDay: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
     /** How far beyond the allowance X spend may go, billed as overage; `null` = not opted in. */
     xOverageCapCents: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
     /** Whether automation may act on X at all (false without a paid plan or after it ended). */

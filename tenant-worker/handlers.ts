@@ -8,7 +8,9 @@
 import * as v from 'valibot';
 import type Database from 'better-sqlite3';
 import { RemoteError, type Ceilings } from '../protocol/index.js';
+import { ActionLimits, tenantZone } from './action-limits.js';
 import type { JobRunner } from './jobs.js';
+import { XBudget } from './x-budget.js';
 
 export interface HandlerContext {
   /** The correlation id of the request being handled. */
@@ -31,6 +33,9 @@ export function validate<S extends v.GenericSchema>(schema: S, params: unknown):
   for (const issue of parsed.issues) fields[v.getDotPath(issue) ?? '(params)'] ??= issue.message;
   throw new RemoteError('invalid_params', 'The request parameters are invalid.', fields);
 }
+
+const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
+const UsageParams = v.object({ from: v.nullable(epochMs), to: v.optional(epochMs) });
 
 const SettingKey = v.object({ key: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,99}$/)) });
 const SettingPut = v.object({ ...SettingKey.entries, value: v.unknown() });
@@ -60,6 +65,20 @@ export const handlers: Record<string, Handler> = {
       .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
       .run(key, JSON.stringify(value ?? null), updatedAt);
     return { key, value: value ?? null, updatedAt };
+  },
+
+  /** Usage against the plan: X spend in [from, to) and the actions of the current day and week. */
+  'billing.usage': (context, params) => {
+    const { from, to } = validate(UsageParams, params);
+    const ceilings = () => context.ceilings;
+    const budget = new XBudget({ db: context.db, ceilings, emit: () => {} });
+    const limits = new ActionLimits(context.db, ceilings);
+    return {
+      xSpentMicros: from === null ? 0 : budget.spentMicros(from, to),
+      xReadMicrosToday: budget.readMicrosToday(),
+      timezone: tenantZone(context.db),
+      actions: { reply: limits.usage('reply'), tweet: limits.usage('tweet'), thread: limits.usage('thread') },
+    };
   },
 
   'jobs.run-due': async (context) => {

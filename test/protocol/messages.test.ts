@@ -20,7 +20,7 @@ t.test('every valid supervisor → tenant message parses to itself', async (t) =
     { type: 'set-ceilings', ceilings: null },
     {
       type: 'set-ceilings',
-      ceilings: { plan: 'pro', repliesPerDay: 50, tweetsPerDay: 10, threadsPerWeek: 2, targets: null, xCostAllowanceCents: 500, xPeriodStart: 0, xOverageCapCents: null, automation: true, readOnly: false },
+      ceilings: { plan: 'pro', repliesPerDay: 50, tweetsPerDay: 10, threadsPerWeek: 2, targets: null, xCostAllowanceCents: 500, xPeriodStart: 0, xReadCentsPerDay: 10, xUrlPostsPerDay: 1, xOverageCapCents: null, automation: true, readOnly: false },
     },
     { type: 'hibernate', reason: 'idle' },
     { type: 'hibernate', reason: 'evict' },

@@ -65,7 +65,7 @@ t.test('ceilings are persisted and reach an active tenant', async (t) => {
   t.teardown(() => env.close());
   const tenant = env.registry.create();
   await env.host.request(tenant.id, 'ping', undefined, 5_000);
-  const ceilings = { plan: 'starter', repliesPerDay: 5, tweetsPerDay: 3, threadsPerWeek: 1, targets: 3, xCostAllowanceCents: 500, xPeriodStart: 0, xOverageCapCents: null, automation: true, readOnly: false };
+  const ceilings = { plan: 'starter', repliesPerDay: 5, tweetsPerDay: 3, threadsPerWeek: 1, targets: 3, xCostAllowanceCents: 500, xPeriodStart: 0, xReadCentsPerDay: 10, xUrlPostsPerDay: 1, xOverageCapCents: null, automation: true, readOnly: false };
   env.host.setCeilings(tenant.id, ceilings);
   t.same(((await env.host.request(tenant.id, 'status', undefined, 5_000)) as { ceilings: unknown }).ceilings, ceilings);
   t.same(env.registry.get(tenant.id)!.ceilings, ceilings, 'the registry keeps them for the next activation');
