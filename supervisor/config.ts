@@ -47,7 +47,28 @@ export interface Config {
   github: GitHubConfig | null;
   /** Outgoing mail. Serializes with the SMTP credentials as "[redacted]". */
   email: EmailConfig;
+  billing: BillingConfig;
 }
+
+/**
+ * Billing: off for self-hosters; the simulated Stripe in sandbox mode unless Stripe keys are given;
+ * real Stripe in the cloud. Serializes with the keys as "[redacted]".
+ */
+export type BillingConfig =
+  | { kind: 'disabled' }
+  | { kind: 'sandbox' }
+  | {
+      kind: 'stripe';
+      secretKey: string;
+      webhookSecret: string;
+      prices: { starter: string; growth: string; pro: string };
+      /** A metered price for X usage beyond the allowance; null = overage is not offered. */
+      overagePrice: string | null;
+      /** The billing meter's event name that `overagePrice` counts (value = US cents). */
+      overageMeter: string;
+      /** Another Stripe API base (tests, a proxy); null = api.stripe.com. */
+      apiUrl: string | null;
+    };
 
 /** A GitHub OAuth app and the endpoints it talks to (the fake's, in the sandbox and in tests). */
 export interface GitHubConfig {
@@ -99,6 +120,10 @@ function flag(fallback: boolean) {
   );
 }
 
+function stripePrice() {
+  return v.pipe(v.string(), v.trim(), v.regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_…)'));
+}
+
 /** 32 bytes as 64 hex digits or base64 (standard or URL-safe, padding optional); undefined otherwise. */
 export function parseEncryptionKey(text: string): Uint8Array | undefined {
   const value = text.trim();
@@ -124,6 +149,14 @@ function redactedSecret(github: GitHubConfig): GitHubConfig {
   Object.defineProperty(github, 'toJSON', { value: shown });
   Object.defineProperty(github, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
   return github;
+}
+
+/** Stripe settings that log and print with both keys as "[redacted]". */
+function redactedStripe<T extends BillingConfig>(billing: T): T {
+  const shown = () => ({ ...billing, secretKey: '[redacted]', webhookSecret: '[redacted]' });
+  Object.defineProperty(billing, 'toJSON', { value: shown });
+  Object.defineProperty(billing, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
+  return billing;
 }
 
 /** Email settings that log and print with the SMTP user and password as "[redacted]". */
@@ -189,6 +222,15 @@ const EnvSchema = v.object({
   GITHUB_AUTHORIZE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://github.com/login/oauth/authorize'),
   GITHUB_TOKEN_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://github.com/login/oauth/access_token'),
   GITHUB_API_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://api.github.com'),
+  // Secrets: no message here may quote the value.
+  STRIPE_SECRET_KEY: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)'))),
+  STRIPE_WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a webhook signing secret (whsec_…)'))),
+  STRIPE_PRICE_STARTER: v.optional(stripePrice()),
+  STRIPE_PRICE_GROWTH: v.optional(stripePrice()),
+  STRIPE_PRICE_PRO: v.optional(stripePrice()),
+  STRIPE_PRICE_OVERAGE: v.optional(stripePrice()),
+  STRIPE_OVERAGE_METER: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[a-z0-9_]{1,100}$/, 'must be a meter event name (lower-case letters, digits, _)')), 'tuitbot_x_overage'),
+  STRIPE_API_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
 });
 
 /** Every environment variable the product reads (`.env.example` must document each). */
@@ -213,6 +255,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.GITHUB_CLIENT_ID === undefined) !== (e.GITHUB_CLIENT_SECRET === undefined)) {
     const [missing, given] = e.GITHUB_CLIENT_ID === undefined ? ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'] : ['GITHUB_CLIENT_SECRET', 'GITHUB_CLIENT_ID'];
     problems.push(`${missing}: required with ${given} (set both for "Log in with GitHub", or neither)`);
+  }
+  const stripeRequired = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_STARTER', 'STRIPE_PRICE_GROWTH', 'STRIPE_PRICE_PRO'] as const;
+  const stripeGiven = stripeRequired.filter((name) => e[name] !== undefined);
+  if (e.TUITBOT_MODE === 'cloud' || (e.TUITBOT_MODE === 'sandbox' && stripeGiven.length > 0)) {
+    for (const name of stripeRequired) {
+      if (e[name] === undefined) problems.push(`${name}: required ${e.TUITBOT_MODE === 'cloud' ? 'in cloud mode (billing)' : 'with the other Stripe settings'}`);
+    }
   }
   if (e.TENANT_HEARTBEAT_TIMEOUT_MS <= e.TENANT_HEARTBEAT_MS) {
     problems.push('TENANT_HEARTBEAT_TIMEOUT_MS: must be longer than TENANT_HEARTBEAT_MS');
@@ -251,6 +300,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     email: redactedSmtp({ smtpUrl: e.SMTP_URL ?? null, from: e.EMAIL_FROM }),
     registration: e.REGISTRATION ?? (e.TUITBOT_MODE === 'self-host' ? 'closed' : 'open'),
     encryptionKey: e.ENCRYPTION_KEY === undefined ? null : redacted(parseEncryptionKey(e.ENCRYPTION_KEY)!),
+    billing:
+      e.TUITBOT_MODE === 'self-host'
+        ? { kind: 'disabled' }
+        : e.STRIPE_SECRET_KEY === undefined
+          ? { kind: 'sandbox' }
+          : redactedStripe({
+              kind: 'stripe',
+              secretKey: e.STRIPE_SECRET_KEY,
+              webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+              prices: { starter: e.STRIPE_PRICE_STARTER!, growth: e.STRIPE_PRICE_GROWTH!, pro: e.STRIPE_PRICE_PRO! },
+              overagePrice: e.STRIPE_PRICE_OVERAGE ?? null,
+              overageMeter: e.STRIPE_OVERAGE_METER,
+              apiUrl: e.STRIPE_API_URL ?? null,
+            }),
     github:
       e.GITHUB_CLIENT_ID !== undefined && e.GITHUB_CLIENT_SECRET !== undefined
         ? redactedSecret({

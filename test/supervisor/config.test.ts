@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ConfigError, ENV_VARIABLES, loadConfig } from '../../supervisor/config.js';
@@ -37,7 +38,7 @@ t.test('an invalid setup fails with one message listing every problem', async (t
 
 t.test('cloud mode refuses to start without its credentials and with dev hooks', async (t) => {
   const problems = problemsOf({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' });
-  for (const expected of [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /, /^SMTP_URL: /, /^ENCRYPTION_KEY: /]) {
+  for (const expected of [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /, /^SMTP_URL: /, /^ENCRYPTION_KEY: /, /^STRIPE_SECRET_KEY: required in cloud mode/, /^STRIPE_PRICE_PRO: required/]) {
     t.ok(problems.some((p) => expected.test(p)), `names ${expected.source}`);
   }
   const config = loadConfig({
@@ -46,8 +47,31 @@ t.test('cloud mode refuses to start without its credentials and with dev hooks',
     METRICS_TOKEN: 'x'.repeat(32),
     SMTP_URL: 'smtp://smtp.example.com:587',
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ...STRIPE,
   });
   t.equal(config.mode, 'cloud');
+  t.equal(config.billing.kind, 'stripe');
+});
+
+const STRIPE = {
+  STRIPE_SECRET_KEY: 'sk_live_51Abcdef',
+  STRIPE_WEBHOOK_SECRET: 'whsec_abc123',
+  STRIPE_PRICE_STARTER: 'price_starter1',
+  STRIPE_PRICE_GROWTH: 'price_growth1',
+  STRIPE_PRICE_PRO: 'price_pro1',
+};
+
+t.test('billing: off for self-hosters, the simulated Stripe in the sandbox, real Stripe when keys are given', async (t) => {
+  t.same(loadConfig({ TUITBOT_MODE: 'self-host', ...STRIPE }).billing, { kind: 'disabled' });
+  t.same(loadConfig({}).billing, { kind: 'sandbox' });
+  const billing = loadConfig({ ...STRIPE, STRIPE_PRICE_OVERAGE: 'price_overage1' }).billing;
+  t.match(billing, { kind: 'stripe', prices: { starter: 'price_starter1', growth: 'price_growth1', pro: 'price_pro1' }, overagePrice: 'price_overage1', overageMeter: 'tuitbot_x_overage', apiUrl: null });
+  const printed = JSON.stringify(billing) + inspect(billing);
+  t.notOk(printed.includes('sk_live_51Abcdef') || printed.includes('whsec_abc123'), 'keys never print');
+  t.match(problemsOf({ STRIPE_SECRET_KEY: 'sk_test_1' }), [/^STRIPE_WEBHOOK_SECRET: required with the other Stripe settings/, /^STRIPE_PRICE_STARTER/, /^STRIPE_PRICE_GROWTH/, /^STRIPE_PRICE_PRO/]);
+  const bad = problemsOf({ ...STRIPE, STRIPE_SECRET_KEY: 'pk_live_oops', STRIPE_PRICE_PRO: 'prod_123' });
+  t.match(bad, [/^STRIPE_SECRET_KEY: must be a Stripe secret/, /^STRIPE_PRICE_PRO: must be a Stripe price id/]);
+  t.notOk(bad.join().includes('pk_live_oops'), 'a wrong key is not echoed');
 });
 
 t.test('inconsistent tenant timing is refused', async (t) => {
