@@ -29,7 +29,8 @@ export type LimitName =
   | 'two_factor_account'
   | 'token_ip'
   | 'reauth_account'
-  | 'oauth_ip';
+  | 'oauth_ip'
+  | 'billing_account';
 
 /** Attempts per minute (tests may scale them through the constructor). */
 const PER_MINUTE: Record<LimitName, number> = {
@@ -44,6 +45,8 @@ const PER_MINUTE: Record<LimitName, number> = {
   token_ip: 10,
   reauth_account: 5,
   oauth_ip: 10,
+  // Checkout and portal sessions are Stripe objects (and portal URLs credentials): a few a minute.
+  billing_account: 10,
 };
 
 export class RateLimits {

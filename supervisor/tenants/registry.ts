@@ -65,7 +65,11 @@ export class TenantRegistry {
   readonly #dataDir: string;
   readonly #sql;
 
-  constructor(db: Database.Database, dataDir: string) {
+  /** Ceilings of a new tenant: null (none) for self-hosters, "no plan yet" where billing is on. */
+  readonly #defaultCeilings: Ceilings;
+
+  constructor(db: Database.Database, dataDir: string, options: { defaultCeilings?: Ceilings } = {}) {
+    this.#defaultCeilings = options.defaultCeilings ?? null;
     this.#db = db;
     this.#dataDir = dataDir;
     this.#sql = {
@@ -102,7 +106,8 @@ export class TenantRegistry {
     const id = options.id ?? randomUUID();
     if (!isTenantId(id)) throw new Error(`Not a tenant id: ${id}`);
     const now = options.now ?? Date.now();
-    this.#sql.insert.run(id, now, options.ceilings ? JSON.stringify(options.ceilings) : null, now);
+    const ceilings = options.ceilings === undefined ? this.#defaultCeilings : options.ceilings;
+    this.#sql.insert.run(id, now, ceilings ? JSON.stringify(ceilings) : null, now);
     return this.get(id)!;
   }
 
