@@ -221,7 +221,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   setCeilings(tenantId: string, ceilings: Ceilings): void {
     this.#o.registry.setCeilings(tenantId, ceilings);
     const slot = this.#slots.get(tenantId);
-    if (slot?.state === 'active') this.#post(slot, { type: 'set-ceilings', ceilings });
+    // An activation in flight was sent the old ceilings: its port queues this until the actor listens.
+    if (slot?.state === 'active' || slot?.state === 'activating') this.#post(slot, { type: 'set-ceilings', ceilings });
   }
 
   /** Stops a tenant for good (account deleted): no new activations, and it hibernates now if idle. */
