@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { SecondFactor } from '../routes/auth.js';
-import type { SecretBox } from '../secrets/secret-box.js';
+import type { SecretBox } from '../../protocol/secret-box.js';
 import { audit } from './audit.js';
 import { remainingRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
 import { acceptTotp, normalizeTotpCode } from './totp.js';

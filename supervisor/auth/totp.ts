@@ -13,7 +13,7 @@ import { createTOTPKeyURI, generateHOTP, verifyHOTP } from '@oslojs/otp';
 import { decodeBase32IgnorePadding, encodeBase32UpperCaseNoPadding } from '@oslojs/encoding';
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { SecretBox } from '../secrets/secret-box.js';
+import type { SecretBox } from '../../protocol/secret-box.js';
 import type { UserRow } from './users.js';
 
 export const TOTP_PERIOD_SECONDS = 30;

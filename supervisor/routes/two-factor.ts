@@ -23,7 +23,7 @@ import { HttpError } from '../http/errors.js';
 import { json } from '../http/reply.js';
 import type { Router } from '../http/router.js';
 import type { Handler, RequestContext } from '../http/server.js';
-import type { SecretBox } from '../secrets/secret-box.js';
+import type { SecretBox } from '../../protocol/secret-box.js';
 import { publicUser, type MailQueue, type SecondFactor } from './auth.js';
 
 export interface TwoFactorRouteDeps {

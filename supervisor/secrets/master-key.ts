@@ -12,7 +12,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, stat
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, parseEncryptionKey, type Config } from '../config.js';
-import { keyIdOf, keyringOf, type Keyring } from './secret-box.js';
+import { keyIdOf, keyringOf, type Keyring } from '../../protocol/secret-box.js';
 
 export const KEY_FILE = 'encryption.key';
 

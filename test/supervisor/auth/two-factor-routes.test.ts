@@ -18,7 +18,7 @@ import { Router } from '../../../supervisor/http/router.js';
 import { createHttpServer, type Handler } from '../../../supervisor/http/server.js';
 import type { MailQueue } from '../../../supervisor/routes/auth.js';
 import { addTwoFactorRoutes } from '../../../supervisor/routes/two-factor.js';
-import { keyringOf, SecretBox } from '../../../supervisor/secrets/secret-box.js';
+import { keyringOf, SecretBox } from '../../../protocol/secret-box.js';
 import { TenantRegistry } from '../../../supervisor/tenants/registry.js';
 import { tempDataDir } from '../../helpers/tenants.js';
 

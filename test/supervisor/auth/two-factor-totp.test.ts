@@ -18,7 +18,7 @@ import {
   TOTP_SEED_FIELD,
 } from '../../../supervisor/auth/totp.js';
 import { createUser, findUserById, type UserRow } from '../../../supervisor/auth/users.js';
-import { keyringOf, SecretBox } from '../../../supervisor/secrets/secret-box.js';
+import { keyringOf, SecretBox } from '../../../protocol/secret-box.js';
 import { TenantRegistry } from '../../../supervisor/tenants/registry.js';
 import { tempDataDir } from '../../helpers/tenants.js';
 

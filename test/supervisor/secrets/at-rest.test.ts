@@ -7,7 +7,7 @@ import { checkpointAndClose, openDatabase } from '../../../migrations/runner.js'
 import { generateRecoveryCodes } from '../../../supervisor/auth/recovery-codes.js';
 import { acceptTotp, beginTotpSetup, encodeTotpSeed, totpCode, totpStep } from '../../../supervisor/auth/totp.js';
 import { createUser, findUserById } from '../../../supervisor/auth/users.js';
-import { keyringOf, SecretBox } from '../../../supervisor/secrets/secret-box.js';
+import { keyringOf, SecretBox } from '../../../protocol/secret-box.js';
 import { TenantRegistry } from '../../../supervisor/tenants/registry.js';
 import { tempDataDir } from '../../helpers/tenants.js';
 

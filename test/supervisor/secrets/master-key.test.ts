@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ConfigError, loadConfig } from '../../../supervisor/config.js';
 import { KEY_FILE, loadEncryptionKey } from '../../../supervisor/secrets/master-key.js';
-import { keyIdOf, SecretBox } from '../../../supervisor/secrets/secret-box.js';
+import { keyIdOf, SecretBox } from '../../../protocol/secret-box.js';
 import { captureLog, tempDataDir } from '../../helpers/tenants.js';
 import { problemsOf } from '../../helpers/config.js';
 

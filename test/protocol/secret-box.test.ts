@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { deriveTenantKey, keyIdOf, keyringOf, SecretBox, SecretBoxError } from '../../../supervisor/secrets/secret-box.js';
+import { deriveTenantKey, keyIdOf, keyringOf, SecretBox, SecretBoxError, TenantSecrets } from '../../protocol/secret-box.js';
 
 const TENANT_A = '2f8c1d9e-0b7a-4c3e-9f1a-6d5e4c3b2a10';
 const TENANT_B = '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d';
@@ -98,4 +98,25 @@ t.test('a keyring with a new key opens old values and seals with the new key id'
 t.test('keys must be 32 bytes and the keyring must hold its current key', async (t) => {
   t.throws(() => keyringOf(new Uint8Array(16)), TypeError);
   t.throws(() => new SecretBox({ currentId: 'deadbeef', keys: new Map() }), TypeError);
+});
+
+t.test("a tenant thread's keys open its own values and nothing of another tenant; the master key never travels", async (t) => {
+  const master = randomBytes(32);
+  const old = randomBytes(32);
+  const box = new SecretBox(keyringOf(master, old));
+  const a = '8d1c1f0e-1a2b-4c3d-9e8f-001122334455';
+  const b = '8d1c1f0e-1a2b-4c3d-9e8f-001122334466';
+  const keys = box.tenantKeys(a);
+  t.equal(keys.keys.length, 2, 'one derived key per master key (rotation)');
+  for (const { key } of keys.keys) {
+    t.notOk(Buffer.from(key).equals(master) || Buffer.from(key).equals(old), 'derived, not the master');
+  }
+  const tenant = new TenantSecrets(a, keys);
+  t.equal(tenant.open('x_access_token', box.seal(a, 'x_access_token', 'tok')), 'tok');
+  t.equal(box.open(a, 'x_refresh_token', tenant.seal('x_refresh_token', 'ref')), 'ref', 'the supervisor opens what the tenant sealed');
+  t.equal(failure(() => new TenantSecrets(b, keys).open('x_access_token', box.seal(a, 'x_access_token', 'tok')))?.reason, 'unauthentic');
+  t.equal(failure(() => tenant.open('x_access_token', box.seal(b, 'x_access_token', 'tok')))?.reason, 'unauthentic', 'another tenant’s value does not open');
+  const oldBox = new SecretBox(keyringOf(old));
+  t.equal(tenant.open('llm_key', oldBox.seal(a, 'llm_key', 'k')), 'k', 'values sealed under the previous key still open');
+  t.ok(tenant.isStale(oldBox.seal(a, 'llm_key', 'k')));
 });
