@@ -13,6 +13,10 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { purgeDeletedAccounts } from './auth/purge.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { RequestAuth } from './auth/request-auth.js';
+import { purgeTenantData } from './billing/purge-tenant.js';
+import type { BillingService } from './billing/service.js';
+import { setUpBilling } from './billing/setup.js';
+import { NO_PLAN_CEILINGS } from './billing/state.js';
 import type { GitHubSettings } from './auth/github.js';
 import { createSecondFactor } from './auth/second-factor.js';
 import type { Config } from './config.js';
@@ -23,6 +27,7 @@ import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
+import { addBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
 import { addGitHubRoutes } from './routes/github.js';
@@ -30,7 +35,8 @@ import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
 import { loadEncryptionKey } from './secrets/master-key.js';
-import { SecretBox } from './secrets/secret-box.js';
+import { SecretBox } from '../protocol/secret-box.js';
+import { callTenant } from './tenants/call.js';
 import { TenantHost } from './tenants/host.js';
 import { queueQuarantineNotice } from './tenants/quarantine-notice.js';
 import { TenantRegistry } from './tenants/registry.js';
@@ -41,6 +47,8 @@ export interface Supervisor {
   host: TenantHost;
   registry: TenantRegistry;
   metrics: Metrics;
+  /** null where billing is off (self-host). */
+  billing: BillingService | null;
   /** Graceful stop; resolves when everything is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -48,7 +56,8 @@ export interface Supervisor {
 export async function startSupervisor(config: Config, log: Logger): Promise<Supervisor> {
   mkdirSync(join(config.dataDir, 'tenants'), { recursive: true });
   const db = openDatabase(join(config.dataDir, 'management.db'), 'management');
-  const registry = new TenantRegistry(db, config.dataDir);
+  // Where billing is on, a new tenant has no plan (and no automation) until its first payment.
+  const registry = new TenantRegistry(db, config.dataDir, { defaultCeilings: config.billing.kind === 'disabled' ? null : NO_PLAN_CEILINGS });
   // Before anything listens: a missing or unreadable key must stop the start.
   const secrets = new SecretBox(loadEncryptionKey(config, log.child({ component: 'secrets' })));
   const metrics = createMetrics();
@@ -96,6 +105,20 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     }
   });
 
+  const billing = await setUpBilling(config.billing, {
+    db,
+    mail,
+    appUrl,
+    log: log.child({ component: 'billing' }),
+    tenants: {
+      setCeilings: (tenantId, ceilings) => host.setCeilings(tenantId, ceilings),
+      wake: (tenantId) => host.wake(tenantId, 'alarm'),
+      request: (tenantId, method, params, timeoutMs) => callTenant(host, tenantId, method, params, timeoutMs),
+      purgeData: (tenantId) => purgeTenantData({ host, registry, dataDir: config.dataDir }, tenantId),
+    },
+  });
+  host.on('event', (tenantId, event) => billing?.service.onTenantEvent(tenantId, event));
+
   const router = new Router<Handler>();
   addOpsRoutes(router, {
     metrics,
@@ -114,7 +137,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     appUrl,
     mode: config.mode,
     registration: config.registration,
+    onAccountDeleted: () => void billing?.service.sweep().catch((error: unknown) => log.error({ err: error }, 'billing sweep failed')),
+    subscription: (userId) => billing?.service.summary(userId) ?? { status: 'disabled', plan: null },
   });
+  addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits });
   addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
   let github: GitHubSettings | null = config.github;
   let fakeGitHub: { close(): Promise<void> } | undefined;
@@ -150,12 +176,18 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
-    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close()]);
+    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close()]);
     db.close();
     throw error;
   }
   scheduler.start();
   emailSender.start();
+  billing?.listening(appUrl());
+  // Grace expiries, purge reminders, purges and overage reports are due by the clock, not by an event.
+  const billingSweep = setInterval(() => {
+    billing?.service.sweep().catch((error: unknown) => log.error({ err: error }, 'billing sweep failed'));
+  }, 60 * 1000);
+  billingSweep.unref();
   const purge = setInterval(() => {
     try {
       const purged = purgeDeletedAccounts(db, registry);
@@ -181,10 +213,11 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       const drained = await http.drain(Math.max(0, (deadline - Date.now()) / 2));
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
-      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close()]);
+      clearInterval(billingSweep);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());
 
-  return { port, host, registry, metrics, close };
+  return { port, host, registry, metrics, billing: billing?.service ?? null, close };
 }

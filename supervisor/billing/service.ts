@@ -444,6 +444,8 @@ function subscriptionIdOf(event: Stripe.Event): string | null {
 }
 
 function isDuplicateMeterEvent(error: unknown): boolean {
-  const e = error as { type?: string; code?: string; message?: string };
-  return e?.type === 'StripeInvalidRequestError' && (e.code === 'duplicate_meter_event' || /identifier/i.test(e.message ?? '') && /already|duplicate/i.test(e.message ?? ''));
+  // Stripe refuses an identifier it saw in the last 24 h; match loosely, its exact code is not documented.
+  const e = error as { type?: string; code?: string; param?: string; message?: string };
+  if (e?.type !== 'StripeInvalidRequestError') return false;
+  return e.param === 'identifier' || e.code === 'resource_already_exists' || (/identifier/i.test(e.message ?? '') && /already|duplicate/i.test(e.message ?? ''));
 }

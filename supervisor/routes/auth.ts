@@ -52,6 +52,10 @@ export interface AuthRouteDeps {
   mode: 'sandbox' | 'self-host' | 'cloud';
   registration: Registration;
   purgeAfterMs?: number;
+  /** Called after an account deletion committed (billing cancels its subscription). */
+  onAccountDeleted?: (userId: string) => void;
+  /** The billing summary `/auth/me` shows ("disabled" for self-hosters). */
+  subscription?: (userId: string) => { status: string; plan: string | null };
 }
 
 const Email = v.pipe(v.string(), v.trim(), v.maxLength(254, 'is too long'), v.email('must be an email address'));
@@ -180,8 +184,8 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
 
   router.add('GET', '/auth/me', (ctx) => {
     const caller = auth.require(ctx);
-    // Billing fills this in; until a subscription exists the status is plainly "none".
-    return json(200, { user: publicUser(caller.user), session: { id: caller.session.id, expiresAt: caller.session.expiresAt }, subscription: { status: 'none' } });
+    const subscription = deps.subscription?.(caller.user.id) ?? { status: 'none', plan: null };
+    return json(200, { user: publicUser(caller.user), session: { id: caller.session.id, expiresAt: caller.session.expiresAt }, subscription });
   });
 
   router.add('POST', '/auth/verify-email', async (ctx) => {
@@ -340,6 +344,7 @@ export function addAuthRoutes(router: Router<Handler>, deps: AuthRouteDeps): voi
     deps.host.stop(caller.user.tenant_id);
     mail.flush();
     auth.clearSessionCookie(ctx);
+    deps.onAccountDeleted?.(caller.user.id);
     return json(200, { deleted: true, purgeAfter: purgeAt });
   });
 }

@@ -24,7 +24,7 @@ t.test('signup creates the account and its tenant, mails a verification link and
   const cookie = (await fetch(`${server.base}/auth/me`, { headers: { cookie: `tuitbot_session=${browser.cookies.get('tuitbot_session')}` } })).status;
   t.equal(cookie, 200, 'the session cookie authenticates');
   const me = await browser.json('GET', '/auth/me');
-  t.same(me.body.subscription, { status: 'none' });
+  t.same(me.body.subscription, { status: 'none', plan: null });
   t.equal(server.mails.length, 1);
   t.equal(server.mails[0]!.template, 'verify_email');
   const row = server.db.prepare("SELECT password_hash FROM users WHERE email = 'ada@example.com'").get() as { password_hash: string };
