@@ -10,6 +10,10 @@
  *
  * The key id (first 8 hex digits of SHA-256 of the master key) names the master key that sealed
  * a value, so a keyring can hold old keys for opening while sealing with the current one (rotation).
+ *
+ * It lives in protocol/ because the sealed format is shared by both sides: the supervisor holds the
+ * master keyring and hands each tenant thread only its own derived keys (in the activation
+ * message), with which the tenant opens and seals its values (X tokens, LLM keys).
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
@@ -64,6 +68,70 @@ function additionalData(keyId: string, tenantId: string, field: string): Buffer 
   return Buffer.from(JSON.stringify([VERSION, keyId, tenantId, field]));
 }
 
+/**
+ * One tenant's secrets: its derived keys only (never the master key), so a tenant thread can open
+ * and seal its own values and nobody else's.
+ */
+export class TenantSecrets {
+  readonly #tenantId: string;
+  readonly #currentId: string;
+  readonly #keys: ReadonlyMap<string, Uint8Array>;
+
+  constructor(tenantId: string, keys: TenantKeys) {
+    if (!keys.keys.some((k) => k.id === keys.currentId)) throw new TypeError('The tenant keys do not hold the current key');
+    this.#tenantId = tenantId;
+    this.#currentId = keys.currentId;
+    this.#keys = new Map(keys.keys.map((k) => [k.id, k.key]));
+  }
+
+  /** The id of the key new values are sealed with. */
+  get keyId(): string {
+    return this.#currentId;
+  }
+
+  seal(field: string, plaintext: string): string {
+    const keyId = this.#currentId;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(keyId)!, iv);
+    cipher.setAAD(additionalData(keyId, this.#tenantId, field));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const payload = Buffer.concat([iv, ciphertext, cipher.getAuthTag()]);
+    return `${VERSION}.${keyId}.${payload.toString('base64url')}`;
+  }
+
+  open(field: string, sealed: string): string {
+    const match = SEALED.exec(sealed);
+    if (!match) throw new SecretBoxError('malformed', `The sealed ${field} is not in the ${VERSION} format`);
+    const keyId = match[1]!;
+    const payload = Buffer.from(match[2]!, 'base64url');
+    // Canonical encoding only: one sealed value has exactly one spelling.
+    if (payload.byteLength < IV_BYTES + TAG_BYTES || payload.toString('base64url') !== match[2]) throw new SecretBoxError('malformed', `The sealed ${field} is not a valid payload`);
+    const key = this.#keys.get(keyId);
+    if (!key) throw new SecretBoxError('unknown_key', `The sealed ${field} uses key ${keyId}, which is not in the keyring`);
+    const decipher = createDecipheriv('aes-256-gcm', key, payload.subarray(0, IV_BYTES));
+    decipher.setAAD(additionalData(keyId, this.#tenantId, field));
+    decipher.setAuthTag(payload.subarray(payload.byteLength - TAG_BYTES));
+    try {
+      const plaintext = Buffer.concat([decipher.update(payload.subarray(IV_BYTES, payload.byteLength - TAG_BYTES)), decipher.final()]);
+      return plaintext.toString('utf8');
+    } catch {
+      throw new SecretBoxError('unauthentic', `The sealed ${field} does not open for this tenant: tampered, or sealed for another tenant or field`);
+    }
+  }
+
+  /** Whether a sealed value was sealed with an older key (and should be re-sealed). */
+  isStale(sealed: string): boolean {
+    return SEALED.exec(sealed)?.[1] !== this.#currentId;
+  }
+}
+
+/** A tenant's derived keys, as the activation message carries them to its thread. */
+export interface TenantKeys {
+  currentId: string;
+  keys: Array<{ id: string; key: Uint8Array }>;
+}
+
+/** The master keyring: derives each tenant's keys and seals or opens on a tenant's behalf. */
 export class SecretBox {
   readonly #keyring: Keyring;
 
@@ -77,34 +145,24 @@ export class SecretBox {
     return this.#keyring.currentId;
   }
 
+  /** What a tenant thread gets: its own keys, derived, for every master key in the ring. */
+  tenantKeys(tenantId: string): TenantKeys {
+    return {
+      currentId: this.#keyring.currentId,
+      keys: [...this.#keyring.keys].map(([id, master]) => ({ id, key: new Uint8Array(deriveTenantKey(master, tenantId)) })),
+    };
+  }
+
+  forTenant(tenantId: string): TenantSecrets {
+    return new TenantSecrets(tenantId, this.tenantKeys(tenantId));
+  }
+
   seal(tenantId: string, field: string, plaintext: string): string {
-    const keyId = this.#keyring.currentId;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', deriveTenantKey(this.#keyring.keys.get(keyId)!, tenantId), iv);
-    cipher.setAAD(additionalData(keyId, tenantId, field));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    const payload = Buffer.concat([iv, ciphertext, cipher.getAuthTag()]);
-    return `${VERSION}.${keyId}.${payload.toString('base64url')}`;
+    return this.forTenant(tenantId).seal(field, plaintext);
   }
 
   open(tenantId: string, field: string, sealed: string): string {
-    const match = SEALED.exec(sealed);
-    if (!match) throw new SecretBoxError('malformed', `The sealed ${field} is not in the ${VERSION} format`);
-    const keyId = match[1]!;
-    const payload = Buffer.from(match[2]!, 'base64url');
-    // Canonical encoding only: one sealed value has exactly one spelling.
-    if (payload.byteLength < IV_BYTES + TAG_BYTES || payload.toString('base64url') !== match[2]) throw new SecretBoxError('malformed', `The sealed ${field} is not a valid payload`);
-    const masterKey = this.#keyring.keys.get(keyId);
-    if (!masterKey) throw new SecretBoxError('unknown_key', `The sealed ${field} uses key ${keyId}, which is not in the keyring`);
-    const decipher = createDecipheriv('aes-256-gcm', deriveTenantKey(masterKey, tenantId), payload.subarray(0, IV_BYTES));
-    decipher.setAAD(additionalData(keyId, tenantId, field));
-    decipher.setAuthTag(payload.subarray(payload.byteLength - TAG_BYTES));
-    try {
-      const plaintext = Buffer.concat([decipher.update(payload.subarray(IV_BYTES, payload.byteLength - TAG_BYTES)), decipher.final()]);
-      return plaintext.toString('utf8');
-    } catch {
-      throw new SecretBoxError('unauthentic', `The sealed ${field} does not open for this tenant: tampered, or sealed for another tenant or field`);
-    }
+    return this.forTenant(tenantId).open(field, sealed);
   }
 
   /** Whether a sealed value was sealed with an older key (and should be re-sealed). */
