@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -63,6 +63,28 @@ export const TenantEventSchema = v.object({
 });
 export type TenantEvent = v.InferOutput<typeof TenantEventSchema>;
 
+/** A tenant's own derived secret keys (see secret-box.ts); never the master key. */
+export const TenantKeysSchema = v.object({
+  currentId: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/)),
+  keys: v.pipe(
+    v.array(v.object({ id: v.pipe(v.string(), v.regex(/^[0-9a-f]{8}$/)), key: v.custom<Uint8Array>((key) => key instanceof Uint8Array && key.byteLength === 32, 'must be a 32-byte key') })),
+    v.minLength(1),
+  ),
+});
+
+/** The X app a tenant's X client talks through (token refresh and revoke, the API). */
+export const XAppSchema = v.object({
+  clientId: v.pipe(v.string(), v.minLength(1)),
+  clientSecret: v.nullable(v.string()),
+  tokenUrl: v.pipe(v.string(), v.url()),
+  revokeUrl: v.pipe(v.string(), v.url()),
+  apiUrl: v.pipe(v.string(), v.url()),
+  uploadUrl: v.pipe(v.string(), v.url()),
+  /** Whether X calls are paid by us (managed app: the allowance applies) or by the user's own app. */
+  managed: v.boolean(),
+});
+export type XApp = v.InferOutput<typeof XAppSchema>;
+
 /**
  * The data of the long-running pool task that activates a tenant. The port travels in the
  * task's transfer list; the rest is plain configuration.
@@ -79,6 +101,10 @@ export const ActivateSchema = v.object({
   logLevel: v.string(),
   /** Fault-injection and simulation hooks for tests and benchmarks; never on in cloud mode. */
   devHooks: v.boolean(),
+  /** null: no secrets can be opened or sealed (tests of the bare host). */
+  secrets: v.nullable(TenantKeysSchema),
+  /** null: no X app is configured, X cannot be connected. */
+  x: v.nullable(XAppSchema),
   port: v.custom<MessagePortLike>((value) => typeof value === 'object' && value !== null && 'postMessage' in value),
 });
 export type Activate = v.InferOutput<typeof ActivateSchema>;

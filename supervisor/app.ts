@@ -34,6 +34,7 @@ import { addGitHubRoutes } from './routes/github.js';
 import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
+import { addXConnectionRoutes } from './routes/x-connection.js';
 import { loadEncryptionKey } from './secrets/master-key.js';
 import { SecretBox } from '../protocol/secret-box.js';
 import { callTenant } from './tenants/call.js';
@@ -41,6 +42,9 @@ import { TenantHost } from './tenants/host.js';
 import { queueQuarantineNotice } from './tenants/quarantine-notice.js';
 import { TenantRegistry } from './tenants/registry.js';
 import { AlarmScheduler } from './tenants/scheduler.js';
+import { queueXConnectionNotice } from './x/notices.js';
+import { createXOAuthFlow } from './x/oauth-flow.js';
+import { setUpX } from './x/setup.js';
 
 export interface Supervisor {
   port: number;
@@ -61,6 +65,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   // Before anything listens: a missing or unreadable key must stop the start.
   const secrets = new SecretBox(loadEncryptionKey(config, log.child({ component: 'secrets' })));
   const metrics = createMetrics();
+  const x = await setUpX(config.x, config.mode, log.child({ component: 'x' }));
   const t = config.tenants;
   const host = new TenantHost({
     registry,
@@ -76,6 +81,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     restart: { limit: t.crashLimit, windowMs: t.crashWindowMs, backoffMs: t.restartBackoffMs, backoffMaxMs: t.restartBackoffMaxMs },
     devHooks: config.devHooks,
     logLevel: config.logLevel,
+    secrets,
+    x: x?.tenantApp ?? null,
   });
   metrics.setTenantSource(host);
   const scheduler = new AlarmScheduler({ registry, host, log: log.child({ component: 'scheduler' }), batch: Math.max(64, t.threads * 4) });
@@ -117,7 +124,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       purgeData: (tenantId) => purgeTenantData({ host, registry, dataDir: config.dataDir }, tenantId),
     },
   });
-  host.on('event', (tenantId, event) => billing?.service.onTenantEvent(tenantId, event));
+  host.on('event', (tenantId, event) => {
+    billing?.service.onTenantEvent(tenantId, event);
+    queueXConnectionNotice(db, mail, tenantId, event, appUrl());
+  });
 
   const router = new Router<Handler>();
   addOpsRoutes(router, {
@@ -141,6 +151,15 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     subscription: (userId) => billing?.service.summary(userId) ?? { status: 'disabled', plan: null },
   });
   addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits });
+  addXConnectionRoutes(router, {
+    db,
+    auth,
+    limits,
+    host,
+    flow: x ? createXOAuthFlow({ db, secrets, app: x.settings, redirectUri: () => `${appUrl()}/api/x/callback` }) : null,
+    appUrl,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+  });
   addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
   let github: GitHubSettings | null = config.github;
   let fakeGitHub: { close(): Promise<void> } | undefined;
@@ -176,7 +195,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
-    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close()]);
+    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x?.close()]);
     db.close();
     throw error;
   }
@@ -214,7 +233,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
       clearInterval(billingSweep);
-      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close()]);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x?.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());

@@ -48,6 +48,25 @@ export interface Config {
   /** Outgoing mail. Serializes with the SMTP credentials as "[redacted]". */
   email: EmailConfig;
   billing: BillingConfig;
+  x: XAppConfig;
+}
+
+/**
+ * The X app users connect through: ours in the cloud, the self-hoster's own, the sandbox's simulated X
+ * when none is configured in sandbox mode, or none (self-host without an app: connecting explains
+ * what to set). Serializes with the client secret as "[redacted]".
+ */
+export type XAppConfig = { kind: 'none' } | { kind: 'sandbox' } | ({ kind: 'app' } & XAppSettings);
+
+export interface XAppSettings {
+  clientId: string;
+  /** null: a public client (PKCE only). */
+  clientSecret: string | null;
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  apiUrl: string;
+  uploadUrl: string;
 }
 
 /**
@@ -159,6 +178,14 @@ function redactedStripe<T extends BillingConfig>(billing: T): T {
   return billing;
 }
 
+/** X app settings that log and print with the client secret as "[redacted]". */
+function redactedX<T extends object>(x: T): T {
+  const shown = () => ({ ...x, clientSecret: '[redacted]' });
+  Object.defineProperty(x, 'toJSON', { value: shown });
+  Object.defineProperty(x, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
+  return x;
+}
+
 /** Email settings that log and print with the SMTP user and password as "[redacted]". */
 function redactedSmtp(email: EmailConfig): EmailConfig {
   const shown = () => ({ ...email, smtpUrl: email.smtpUrl?.replace(/^(smtps?:\/\/)[^@/?#]*@/i, '$1[redacted]@') ?? null });
@@ -231,6 +258,13 @@ const EnvSchema = v.object({
   STRIPE_PRICE_OVERAGE: v.optional(stripePrice()),
   STRIPE_OVERAGE_METER: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[a-z0-9_]{1,100}$/, 'must be a meter event name (lower-case letters, digits, _)')), 'tuitbot_x_overage'),
   STRIPE_API_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+  X_API_CLIENT_ID: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
+  X_API_CLIENT_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
+  X_AUTHORIZE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://x.com/i/oauth2/authorize'),
+  X_TOKEN_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://api.x.com/2/oauth2/token'),
+  X_REVOKE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://api.x.com/2/oauth2/revoke'),
+  X_API_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://api.x.com/2'),
+  X_UPLOAD_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://upload.twitter.com/1.1/media/upload.json'),
 });
 
 /** Every environment variable the product reads (`.env.example` must document each). */
@@ -263,6 +297,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (e[name] === undefined) problems.push(`${name}: required ${e.TUITBOT_MODE === 'cloud' ? 'in cloud mode (billing)' : 'with the other Stripe settings'}`);
     }
   }
+  if (e.TUITBOT_MODE === 'cloud' && (!e.X_API_CLIENT_ID || !e.X_API_CLIENT_SECRET)) {
+    problems.push(`${e.X_API_CLIENT_ID ? 'X_API_CLIENT_SECRET' : 'X_API_CLIENT_ID'}: required in cloud mode (users connect X through our app)`);
+  }
+  if (e.X_API_CLIENT_SECRET && !e.X_API_CLIENT_ID) problems.push('X_API_CLIENT_ID: required with X_API_CLIENT_SECRET');
   if (e.TENANT_HEARTBEAT_TIMEOUT_MS <= e.TENANT_HEARTBEAT_MS) {
     problems.push('TENANT_HEARTBEAT_TIMEOUT_MS: must be longer than TENANT_HEARTBEAT_MS');
   }
@@ -314,6 +352,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               overageMeter: e.STRIPE_OVERAGE_METER,
               apiUrl: e.STRIPE_API_URL ?? null,
             }),
+    x: e.X_API_CLIENT_ID
+      ? redactedX({
+          kind: 'app' as const,
+          clientId: e.X_API_CLIENT_ID,
+          clientSecret: e.X_API_CLIENT_SECRET ?? null,
+          authorizeUrl: e.X_AUTHORIZE_URL,
+          tokenUrl: e.X_TOKEN_URL,
+          revokeUrl: e.X_REVOKE_URL,
+          apiUrl: e.X_API_URL.replace(/\/$/, ''),
+          uploadUrl: e.X_UPLOAD_URL,
+        })
+      : { kind: e.TUITBOT_MODE === 'sandbox' ? 'sandbox' : 'none' },
     github:
       e.GITHUB_CLIENT_ID !== undefined && e.GITHUB_CLIENT_SECRET !== undefined
         ? redactedSecret({

@@ -16,6 +16,7 @@ import {
   correlationIdOf,
   RemoteError,
   ToTenantSchema,
+  TenantSecrets,
   type Activate,
   type Ceilings,
   type Hibernated,
@@ -46,6 +47,7 @@ export class TenantActor {
   #db!: Database.Database;
   #jobs!: JobRunner;
   #ceilings: Ceilings;
+  readonly #secrets: TenantSecrets | null;
   #inflight = new Set<Promise<unknown>>();
   #tickRunning: Promise<void> | null = null;
   #tickAgain = false;
@@ -60,6 +62,7 @@ export class TenantActor {
     this.#port = port;
     this.#log = log;
     this.#ceilings = init.ceilings;
+    this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#handlers = init.devHooks ? { ...handlers, ...devHandlers((message) => this.#port.postMessage(message)) } : handlers;
   }
 
@@ -152,8 +155,11 @@ export class TenantActor {
       db: this.#db,
       jobs: this.#jobs,
       ceilings: this.#ceilings,
+      secrets: this.#secrets,
+      x: this.#init.x,
       activatedAt: this.#activatedAt,
       tick: () => this.#tick(),
+      emit: (event) => this.#post({ type: 'event', event }),
     };
   }
 

@@ -7,10 +7,11 @@
  */
 import * as v from 'valibot';
 import type Database from 'better-sqlite3';
-import { RemoteError, type Ceilings } from '../protocol/index.js';
+import { RemoteError, type Ceilings, type TenantEvent, type TenantSecrets, type XApp } from '../protocol/index.js';
 import { ActionLimits, tenantZone } from './action-limits.js';
 import type { JobRunner } from './jobs.js';
 import { XBudget } from './x-budget.js';
+import { XConnection } from './x-connection.js';
 
 export interface HandlerContext {
   /** The correlation id of the request being handled. */
@@ -19,9 +20,15 @@ export interface HandlerContext {
   db: Database.Database;
   jobs: JobRunner;
   ceilings: Ceilings;
+  /** This tenant's secrets (its own derived keys); null when the host gave it none. */
+  secrets: TenantSecrets | null;
+  /** The X app to talk to X through; null when none is configured. */
+  x: XApp | null;
   activatedAt: number;
   /** Runs due jobs now and reports the new alarm to the supervisor. */
   tick(): Promise<void>;
+  /** An event for the supervisor (dashboard, email). */
+  emit(event: TenantEvent): void;
 }
 
 export type Handler = (context: HandlerContext, params: unknown) => unknown | Promise<unknown>;
@@ -36,6 +43,17 @@ export function validate<S extends v.GenericSchema>(schema: S, params: unknown):
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const UsageParams = v.object({ from: v.nullable(epochMs), to: v.optional(epochMs) });
+
+const Sealed = v.pipe(v.string(), v.regex(/^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$/, 'must be a sealed value'));
+const ConnectParams = v.object({
+  identity: v.object({ id: v.pipe(v.string(), v.regex(/^\d{1,19}$/)), username: v.pipe(v.string(), v.regex(/^\w{1,15}$/)), name: v.pipe(v.string(), v.maxLength(100)) }),
+  accessToken: Sealed,
+  refreshToken: v.nullable(Sealed),
+  expiresAt: epochMs,
+  scope: v.pipe(v.string(), v.maxLength(500)),
+});
+
+const xConnection = (context: HandlerContext) => new XConnection(context.db, context.secrets, context.emit);
 
 const SettingKey = v.object({ key: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,99}$/)) });
 const SettingPut = v.object({ ...SettingKey.entries, value: v.unknown() });
@@ -80,6 +98,13 @@ export const handlers: Record<string, Handler> = {
       actions: { reply: limits.usage('reply'), tweet: limits.usage('tweet'), thread: limits.usage('thread') },
     };
   },
+
+  /** The OAuth callback's result: the X identity and its tokens, sealed for this tenant by the supervisor. */
+  'x.connect': (context, params) => xConnection(context).connect(validate(ConnectParams, params)),
+
+  'x.status': (context) => xConnection(context).status(),
+
+  'x.disconnect': (context) => xConnection(context).disconnect(context.x),
 
   'jobs.run-due': async (context) => {
     await context.tick();

@@ -19,7 +19,9 @@ export type AuditAction =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'oauth_linked'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'x_connected'
+  | 'x_disconnected';
 
 export function audit(
   db: Database.Database,

@@ -30,7 +30,8 @@ export type LimitName =
   | 'token_ip'
   | 'reauth_account'
   | 'oauth_ip'
-  | 'billing_account';
+  | 'billing_account'
+  | 'x_connect_account';
 
 /** Attempts per minute (tests may scale them through the constructor). */
 const PER_MINUTE: Record<LimitName, number> = {
@@ -47,6 +48,7 @@ const PER_MINUTE: Record<LimitName, number> = {
   oauth_ip: 10,
   // Checkout and portal sessions are Stripe objects (and portal URLs credentials): a few a minute.
   billing_account: 10,
+  x_connect_account: 10,
 };
 
 export class RateLimits {

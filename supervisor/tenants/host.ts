@@ -25,6 +25,8 @@ import {
   type JobRun,
   type TenantEvent,
   type TenantMetrics,
+  type TenantKeys,
+  type XApp,
   type ToSupervisor,
   type ToTenant,
 } from '../../protocol/index.js';
@@ -53,6 +55,10 @@ export interface HostOptions {
   /** An activation (thread start, module load, DB open and migration) or a hibernation that
    * takes longer than this is treated as a hung tenant. Default 30 s. */
   transitionTimeoutMs?: number;
+  /** Derives each tenant's own secret keys for its activation; absent: tenants hold no secrets. */
+  secrets?: { tenantKeys(tenantId: string): TenantKeys };
+  /** The X app tenants talk to X through; absent: X cannot be connected. */
+  x?: XApp | null;
 }
 
 interface WaitingRequest {
@@ -329,6 +335,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       metricsMs: this.#o.metricsMs,
       logLevel: this.#o.logLevel,
       devHooks: this.#o.devHooks,
+      secrets: this.#o.secrets?.tenantKeys(slot.id) ?? null,
+      x: this.#o.x ?? null,
       port: port2,
     };
     slot.task = (this.#pool.run(activation, { transferList: [port2], signal: abort.signal }) as Promise<Hibernated>)

@@ -138,6 +138,8 @@ t.test('an activation is accepted with a port-like object and refused when anyth
     metricsMs: 5_000,
     logLevel: 'info',
     devHooks: false,
+    secrets: { currentId: '0a1b2c3d', keys: [{ id: '0a1b2c3d', key: new Uint8Array(32) }] },
+    x: null,
     port: port2,
   };
   const parsed = parseMessage(ActivateSchema, activate);
@@ -152,6 +154,9 @@ t.test('an activation is accepted with a port-like object and refused when anyth
     [{ heartbeatMs: 5 }, 'heartbeatMs'],
     [{ metricsMs: 10.5 }, 'metricsMs'],
     [{ devHooks: 'yes' }, 'devHooks'],
+    [{ secrets: { currentId: '0a1b2c3d', keys: [{ id: '0a1b2c3d', key: new Uint8Array(16) }] } }, 'secrets.keys.0.key'],
+    [{ secrets: { currentId: 'zz', keys: [] } }, 'secrets.currentId'],
+    [{ x: { clientId: 'c', clientSecret: null, tokenUrl: 'not a url', revokeUrl: 'http://x/r', apiUrl: 'http://x/2', uploadUrl: 'http://x/u', managed: true } }, 'x.tokenUrl'],
     [{ port: {} }, 'port'],
     [{ port: undefined }, 'port'],
     [{ type: 'request' }, 'type'],

@@ -38,7 +38,7 @@ t.test('an invalid setup fails with one message listing every problem', async (t
 
 t.test('cloud mode refuses to start without its credentials and with dev hooks', async (t) => {
   const problems = problemsOf({ TUITBOT_MODE: 'cloud', TUITBOT_DEV_HOOKS: '1' });
-  for (const expected of [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /, /^SMTP_URL: /, /^ENCRYPTION_KEY: /, /^STRIPE_SECRET_KEY: required in cloud mode/, /^STRIPE_PRICE_PRO: required/]) {
+  for (const expected of [/^PUBLIC_URL: required/, /^METRICS_TOKEN: required/, /^TUITBOT_DEV_HOOKS: /, /^SMTP_URL: /, /^ENCRYPTION_KEY: /, /^STRIPE_SECRET_KEY: required in cloud mode/, /^STRIPE_PRICE_PRO: required/, /^X_API_CLIENT_ID: required in cloud mode/]) {
     t.ok(problems.some((p) => expected.test(p)), `names ${expected.source}`);
   }
   const config = loadConfig({
@@ -48,6 +48,8 @@ t.test('cloud mode refuses to start without its credentials and with dev hooks',
     SMTP_URL: 'smtp://smtp.example.com:587',
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     ...STRIPE,
+    X_API_CLIENT_ID: 'our-client',
+    X_API_CLIENT_SECRET: 'our-secret',
   });
   t.equal(config.mode, 'cloud');
   t.equal(config.billing.kind, 'stripe');
@@ -87,4 +89,14 @@ t.test('.env.example documents every variable the product reads', async (t) => {
   );
   for (const name of ENV_VARIABLES) t.ok(documented.has(name), `${name} is documented`);
   for (const name of documented) t.ok(ENV_VARIABLES.includes(name!), `${name} is read by the product`);
+});
+
+t.test('the X app: ours or the self-hoster\'s, the simulated X in the sandbox, none otherwise; the secret never prints', async (t) => {
+  t.same(loadConfig({}).x, { kind: 'sandbox' });
+  t.same(loadConfig({ TUITBOT_MODE: 'self-host' }).x, { kind: 'none' });
+  const x = loadConfig({ TUITBOT_MODE: 'self-host', X_API_CLIENT_ID: 'mine', X_API_CLIENT_SECRET: 's3cr3t-value', X_API_URL: 'https://api.x.com/2/' }).x;
+  t.match(x, { kind: 'app', clientId: 'mine', tokenUrl: 'https://api.x.com/2/oauth2/token', apiUrl: 'https://api.x.com/2' });
+  t.notOk((JSON.stringify(x) + inspect(x)).includes('s3cr3t-value'));
+  t.match(loadConfig({ TUITBOT_MODE: 'self-host', X_API_CLIENT_ID: 'public-app' }).x, { kind: 'app', clientSecret: null }, 'a public client');
+  t.match(problemsOf({ X_API_CLIENT_SECRET: 'orphan' }), [/^X_API_CLIENT_ID: required with X_API_CLIENT_SECRET/]);
 });

@@ -35,6 +35,8 @@ t.test('a real tenant actor answers malformed supervisor messages without losing
     metricsMs: 20,
     logLevel: 'debug',
     devHooks: false,
+    secrets: null,
+    x: null,
     port: port2,
   };
   t.ok(parseMessage(ActivateSchema, activate).ok, 'the activation is one the worker would accept');

@@ -1,0 +1,97 @@
+/**
+ * "Connect X": `GET /api/x/connect` sends the browser to X's consent page, `GET /api/x/callback`
+ * finishes the handshake and hands the sealed tokens to the tenant, `DELETE /api/x/disconnect`
+ * revokes and deletes them, `GET /api/x/status` says which account is connected.
+ *
+ * The callback always ends on the dashboard: `/dashboard/x?connected=<username>` or
+ * `/dashboard/x?error=<code>` (see XConnectError), never a stack trace. Both browser routes are
+ * rate-limited per account and per IP.
+ */
+import type Database from 'better-sqlite3';
+import { audit } from '../auth/audit.js';
+import { RateLimitedError, type RateLimits } from '../auth/rate-limits.js';
+import type { RequestAuth } from '../auth/request-auth.js';
+import { json, redirect, type Reply } from '../http/reply.js';
+import type { Router } from '../http/router.js';
+import type { Handler, RequestContext } from '../http/server.js';
+import { callTenant } from '../tenants/call.js';
+import type { TenantHost } from '../tenants/host.js';
+import { XConnectFailure, type XConnectError, type XOAuthFlow } from '../x/oauth-flow.js';
+
+export interface XConnectionRouteDeps {
+  db: Database.Database;
+  auth: RequestAuth;
+  limits: RateLimits;
+  host: TenantHost;
+  /** null: no X app on this server (self-host without one). */
+  flow: XOAuthFlow | null;
+  appUrl: () => string;
+  requestTimeoutMs: number;
+}
+
+const LANDING = '/dashboard/x';
+
+export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionRouteDeps): void {
+  const { db, auth, limits, host } = deps;
+  const land = (query: Record<string, string>): Reply => redirect(`${deps.appUrl()}${LANDING}?${new URLSearchParams(query)}`);
+  const fail = (ctx: RequestContext, code: XConnectError, reason: string): Reply => {
+    ctx.log.warn({ code, reason }, 'X connection failed');
+    return land({ error: code });
+  };
+
+  router.add('GET', '/api/x/connect', async (ctx) => {
+    const caller = auth.require(ctx);
+    if (!deps.flow) return fail(ctx, 'not_configured', 'no X app configured');
+    try {
+      await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
+    } catch (error) {
+      if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many attempts');
+      throw error;
+    }
+    const url = deps.flow.begin({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id });
+    return { status: 302, headers: { Location: url.toString(), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } };
+  });
+
+  router.add('GET', '/api/x/callback', async (ctx) => {
+    const caller = auth.caller(ctx);
+    if (!caller) return fail(ctx, 'bad_state', 'no session at the callback');
+    if (!deps.flow) return fail(ctx, 'not_configured', 'no X app configured');
+    try {
+      await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
+    } catch (error) {
+      if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many attempts');
+      throw error;
+    }
+    const state = ctx.query.get('state') ?? '';
+    const code = ctx.query.get('code');
+    const xError = ctx.query.get('error');
+    if (xError !== null || !code) {
+      const ours = deps.flow.abandon({ sessionId: caller.session.id, state });
+      if (!ours) return fail(ctx, 'bad_state', `X answered ${xError ?? 'without a code'} for a state that is not ours`);
+      return fail(ctx, xError === 'access_denied' ? 'denied' : 'exchange_failed', `X answered ${xError ?? 'without a code'}`);
+    }
+    try {
+      const connection = await deps.flow.finish({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id, state, code });
+      await callTenant(host, caller.user.tenant_id, 'x.connect', connection, deps.requestTimeoutMs);
+      audit(db, { userId: caller.user.id, action: 'x_connected', ip: ctx.ip, detail: { xUserId: connection.identity.id, username: connection.identity.username } });
+      return land({ connected: connection.identity.username });
+    } catch (error) {
+      if (error instanceof XConnectFailure) return fail(ctx, error.code, error.reason);
+      ctx.log.error({ err: error }, 'X connection failed unexpectedly');
+      return land({ error: 'server_error' });
+    }
+  });
+
+  router.add('GET', '/api/x/status', async (ctx) => {
+    const caller = auth.require(ctx);
+    const status = await callTenant(host, caller.user.tenant_id, 'x.status', {}, deps.requestTimeoutMs);
+    return json(200, { configured: deps.flow !== null, ...(status as object) });
+  });
+
+  router.add('DELETE', '/api/x/disconnect', async (ctx) => {
+    const caller = auth.require(ctx);
+    const status = await callTenant(host, caller.user.tenant_id, 'x.disconnect', {}, deps.requestTimeoutMs);
+    audit(db, { userId: caller.user.id, action: 'x_disconnected', ip: ctx.ip });
+    return json(200, { configured: deps.flow !== null, ...(status as object) });
+  });
+}
