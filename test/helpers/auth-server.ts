@@ -5,6 +5,7 @@ import { RequestAuth } from '../../supervisor/auth/request-auth.js';
 import { Router } from '../../supervisor/http/router.js';
 import { createHttpServer, type Handler } from '../../supervisor/http/server.js';
 import { addAuthRoutes, type AuthRouteDeps, type MailQueue, type SecondFactor } from '../../supervisor/routes/auth.js';
+import type { HostOptions } from '../../supervisor/tenants/host.js';
 import { startTenants, type TestTenants } from './tenants.js';
 
 export interface QueuedMail {
@@ -21,9 +22,15 @@ export interface AuthServer extends TestTenants {
 }
 
 export async function startAuthServer(
-  options: { secondFactor?: SecondFactor; overrides?: Partial<AuthRouteDeps>; register?: (router: Router<Handler>, deps: AuthRouteDeps) => void } = {},
+  options: {
+    secondFactor?: SecondFactor;
+    overrides?: Partial<AuthRouteDeps>;
+    register?: (router: Router<Handler>, deps: AuthRouteDeps) => void;
+    /** Host options (e.g. the secrets and the X app tenants get). */
+    tenants?: Partial<HostOptions>;
+  } = {},
 ): Promise<AuthServer> {
-  const tenants = startTenants({ threads: 1 });
+  const tenants = startTenants({ threads: 1, ...options.tenants });
   const mails: QueuedMail[] = [];
   const mail: MailQueue = { queue: (m) => void mails.push(m), flush: () => {} };
   const router = new Router<Handler>();

@@ -1,0 +1,77 @@
+/**
+ * "Connect X" on a real HTTP server with real tenant threads (holding their derived keys) and the
+ * sandbox's simulated X on loopback, with the test's clock for the OAuth state.
+ */
+import { randomBytes } from 'node:crypto';
+import { keyringOf, SecretBox, type XApp } from '../../protocol/index.js';
+import { addXConnectionRoutes } from '../../supervisor/routes/x-connection.js';
+import { createXOAuthFlow } from '../../supervisor/x/oauth-flow.js';
+import { queueXConnectionNotice } from '../../supervisor/x/notices.js';
+import { startFakeX, type FakeX, type FakeXOptions } from '../../sandbox/x/index.js';
+import { Browser } from './browser.js';
+import { startAuthServer, type AuthServer } from './auth-server.js';
+
+export interface XServer extends AuthServer {
+  x: FakeX;
+  secrets: SecretBox;
+  clock: { now: number };
+  signup(email: string): Promise<Browser>;
+  /** Starts "Connect X" as `browser`; returns the URL of X's consent page. */
+  connect(browser: Browser): Promise<string>;
+  /** Follows X's redirect back to our callback as `browser`; returns where we sent the browser. */
+  callback(browser: Browser, location: string): Promise<string>;
+}
+
+export async function startXServer(options: { fakeX?: FakeXOptions; publicClient?: boolean } = {}): Promise<XServer> {
+  const x = await startFakeX({
+    ...(options.publicClient && { clients: [{ clientId: 'public-client', clientSecret: null }] }),
+    ...options.fakeX,
+  });
+  const settings = { ...x.settings, ...(options.publicClient && { clientId: 'public-client', clientSecret: null }) };
+  const secrets = new SecretBox(keyringOf(randomBytes(32)));
+  const app: XApp = { ...settings, managed: true };
+  const clock = { now: Date.now() };
+  let base = '';
+  const server = await startAuthServer({
+    tenants: { secrets, x: app },
+    register(router, deps) {
+      addXConnectionRoutes(router, {
+        db: deps.db,
+        auth: deps.auth,
+        limits: deps.limits,
+        host: deps.host,
+        flow: createXOAuthFlow({ db: deps.db, secrets, app: settings, redirectUri: () => `${base}/api/x/callback`, now: () => clock.now }),
+        appUrl: deps.appUrl,
+        requestTimeoutMs: 5_000,
+      });
+    },
+  });
+  base = server.base;
+  server.host.on('event', (tenantId, event) => queueXConnectionNotice(server.db, { queue: (m) => void server.mails.push(m), flush: () => {} }, tenantId, event, base));
+  return {
+    ...server,
+    x,
+    secrets,
+    clock,
+    async signup(email) {
+      const browser = new Browser(server.base);
+      const response = await browser.json('POST', '/auth/signup', { email, password: 'correct horse battery staple' });
+      if (response.status !== 201) throw new Error(`signup failed: ${JSON.stringify(response.body)}`);
+      return browser;
+    },
+    async connect(browser) {
+      const response = await browser.request('GET', '/api/x/connect');
+      if (response.status !== 302) throw new Error(`connect answered ${response.status}: ${await response.text()}`);
+      return response.headers.get('location')!;
+    },
+    async callback(browser, location) {
+      const url = new URL(location);
+      const response = await browser.request('GET', url.pathname + url.search);
+      return response.headers.get('location') ?? `(status ${response.status})`;
+    },
+    async close() {
+      await server.close();
+      await x.close();
+    },
+  };
+}

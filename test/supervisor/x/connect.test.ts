@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { SecretBoxError } from '../../../protocol/index.js';
+import { until } from '../../helpers/tenants.js';
+import { startXServer, type XServer } from '../../helpers/x-server.js';
+
+function tenantOf(server: XServer, email: string): string {
+  return (server.db.prepare('SELECT tenant_id FROM users WHERE email = ?').get(email) as { tenant_id: string }).tenant_id;
+}
+
+/** The tenant's stored connection row, read from its file once the tenant has hibernated. */
+async function storedRow(server: XServer, tenantId: string) {
+  await until(() => server.host.state(tenantId) === 'hibernated');
+  const db = new Database(server.registry.dbPath(tenantId), { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM x_connection').get() as { access_token: string | null; refresh_token: string | null; username: string; status: string } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+t.test('connect: consent → callback → the tenant holds the identity and sealed tokens; no plaintext anywhere', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const consent = await server.connect(ada);
+  const landing = await server.callback(ada, await server.x.approve(consent, { username: 'ada_builds' }));
+  t.equal(landing, `${server.base}/dashboard/x?connected=ada_builds`);
+  const status = await ada.json('GET', '/api/x/status');
+  t.match(status.body, { configured: true, connected: true, account: { username: 'ada_builds', id: /^\d+$/ }, disconnectedReason: null });
+
+  const tenantId = tenantOf(server, 'ada@example.com');
+  const row = (await storedRow(server, tenantId))!;
+  t.match(row.access_token, /^v1\.[0-9a-f]{8}\./, 'sealed at rest');
+  const tenant = server.secrets.forTenant(tenantId);
+  const access = tenant.open('x_access_token', row.access_token!);
+  const refresh = tenant.open('x_refresh_token', row.refresh_token!);
+  t.ok(access.length > 10 && refresh.length > 10);
+
+  // The tokens work at X: the simulated X knows them.
+  const me = await fetch(`${server.x.settings.apiUrl}/users/me`, { headers: { authorization: `Bearer ${access}` } });
+  t.equal(me.status, 200);
+
+  // Scan every file of the data directory and every log line for the plaintext.
+  server.db.pragma('wal_checkpoint(TRUNCATE)');
+  for (const file of filesUnder(server.dir)) {
+    const bytes = readFileSync(file);
+    t.notOk(bytes.includes(access) || bytes.includes(refresh), `no plaintext token in ${file.slice(server.dir.length)}`);
+  }
+  const logs = JSON.stringify(server.logs);
+  t.notOk(logs.includes(access) || logs.includes(refresh), 'no plaintext token in the logs');
+  t.notOk(JSON.stringify(status.body).includes(access), 'nor in an API response');
+});
+
+t.test('a public client (no secret) connects with PKCE alone', async (t) => {
+  const server = await startXServer({ publicClient: true });
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const landing = await server.callback(ada, await server.x.approve(await server.connect(ada)));
+  t.equal(landing, `${server.base}/dashboard/x?connected=sandbox_founder`);
+});
+
+t.test('denied consent lands on a plain error and stores nothing', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const consent = await server.connect(ada);
+  const back = await server.x.deny(consent);
+  t.equal(await server.callback(ada, back), `${server.base}/dashboard/x?error=denied`);
+  t.match((await ada.json('GET', '/api/x/status')).body, { connected: false, account: null });
+  t.equal(await server.callback(ada, back), `${server.base}/dashboard/x?error=bad_state`, 'the state was used up');
+});
+
+t.test('state tampering, replay, expiry, another session and no session are all refused', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const mallory = await server.signup('mallory@example.com');
+
+  const tampered = new URL(await server.x.approve(await server.connect(ada)));
+  tampered.searchParams.set('state', tampered.searchParams.get('state')!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+  t.equal(await server.callback(ada, tampered.toString()), `${server.base}/dashboard/x?error=bad_state`);
+
+  const good = await server.x.approve(await server.connect(ada));
+  t.equal(await server.callback(ada, good), `${server.base}/dashboard/x?connected=sandbox_founder`);
+  t.equal(await server.callback(ada, good), `${server.base}/dashboard/x?error=bad_state`, 'replay');
+
+  const late = await server.x.approve(await server.connect(ada));
+  server.clock.now += 10 * 60 * 1000 + 1;
+  t.equal(await server.callback(ada, late), `${server.base}/dashboard/x?error=bad_state`, 'expired after 10 minutes');
+
+  // Mallory's browser lands on the callback of Ada's attempt (login CSRF): refused, nothing is linked to Mallory.
+  const adas = await server.x.approve(await server.connect(ada), { username: 'ada_builds' });
+  t.equal(await server.callback(mallory, adas), `${server.base}/dashboard/x?error=bad_state`);
+  t.match((await mallory.json('GET', '/api/x/status')).body, { connected: false });
+
+  const anonymous = new URL(await server.x.approve(await server.connect(ada)));
+  const response = await fetch(`${server.base}${anonymous.pathname}${anonymous.search}`, { redirect: 'manual' });
+  t.equal(response.headers.get('location'), `${server.base}/dashboard/x?error=bad_state`, 'no session at the callback');
+  t.equal((await fetch(`${server.base}/api/x/connect`, { redirect: 'manual' })).status, 401);
+});
+
+t.test('connect is rate-limited per account', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  let last = '';
+  for (let i = 0; i < 11; i++) last = (await ada.request('GET', '/api/x/connect')).headers.get('location')!;
+  t.equal(last, `${server.base}/dashboard/x?error=rate_limited`);
+});
+
+t.test("a sealed token moved to another tenant's DB does not open there (AAD binds the tenant)", async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const bob = await server.signup('bob@example.com');
+  await server.callback(ada, await server.x.approve(await server.connect(ada), { username: 'ada_builds' }));
+  await server.callback(bob, await server.x.approve(await server.connect(bob), { username: 'bob_ships' }));
+  const adaRow = (await storedRow(server, tenantOf(server, 'ada@example.com')))!;
+  const bobTenant = tenantOf(server, 'bob@example.com');
+  t.throws(() => server.secrets.forTenant(bobTenant).open('x_access_token', adaRow.access_token!), SecretBoxError);
+  t.throws(() => server.secrets.forTenant(tenantOf(server, 'ada@example.com')).open('x_refresh_token', adaRow.access_token!), SecretBoxError, 'nor in another column');
+});
+
+t.test('disconnect revokes the grant at X, deletes the tokens and mails the user', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  await server.callback(ada, await server.x.approve(await server.connect(ada), { username: 'ada_builds' }));
+  const tenantId = tenantOf(server, 'ada@example.com');
+  const row = (await storedRow(server, tenantId))!;
+  const refresh = server.secrets.forTenant(tenantId).open('x_refresh_token', row.refresh_token!);
+
+  const response = await ada.json('DELETE', '/api/x/disconnect');
+  t.equal(response.status, 200);
+  t.match(response.body, { connected: false, disconnectedReason: 'user', account: { username: 'ada_builds' } });
+  const after = (await storedRow(server, tenantId))!;
+  t.same([after.status, after.access_token, after.refresh_token], ['disconnected', null, null]);
+
+  const refreshed = await fetch(server.x.settings.tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${server.x.settings.clientId}:${server.x.settings.clientSecret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }).toString(),
+  });
+  t.equal(refreshed.status, 400, 'the revoked grant cannot be refreshed');
+  t.match(await refreshed.json(), { error: 'invalid_grant' });
+  await until(() => server.mails.some((m) => m.data['subject'] === 'X disconnected from TuitBot'));
+  t.equal((await ada.json('DELETE', '/api/x/disconnect')).status, 200, 'disconnecting twice is harmless');
+});
