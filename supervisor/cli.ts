@@ -8,6 +8,7 @@
  *   tuitbot tenants show <id>          one tenant with its crash history
  *   tuitbot tenants release <id>       lift a quarantine
  *   tuitbot invite [--email <address>] a signup link for REGISTRATION=invite
+ *   tuitbot rotate-key [--generate]    re-seal every secret under the current key (--generate: new key file first)
  *
  * Configuration comes from the environment (see .env.example).
  */
@@ -19,6 +20,9 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createInvite } from './auth/invites.js';
 import { TenantRegistry, type TenantRecord } from './tenants/registry.js';
+import { SecretBox } from '../protocol/index.js';
+import { generateNextKeyFile, KEY_FILE, loadEncryptionKey, PREVIOUS_KEYS_FILE } from './secrets/master-key.js';
+import { rotateSecrets } from './secrets/rotate.js';
 
 const USAGE = `usage:
   tuitbot serve [--cloud]
@@ -26,7 +30,8 @@ const USAGE = `usage:
   tuitbot tenants list [--json]
   tuitbot tenants show <id>
   tuitbot tenants release <id>
-  tuitbot invite [--email <address>]`;
+  tuitbot invite [--email <address>]
+  tuitbot rotate-key [--generate]`;
 
 class UsageError extends Error {}
 
@@ -39,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       tenants: { type: 'boolean' },
       json: { type: 'boolean' },
       email: { type: 'string' },
+      generate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -57,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return tenants(config, sub, arg, values.json ?? false);
     case 'invite':
       return invite(config, values.email ?? null);
+    case 'rotate-key':
+      return rotateKey(config, values.generate ?? false);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -158,6 +166,26 @@ function invite(config: Config, email: string | null): number {
   } finally {
     db.close();
   }
+}
+
+function rotateKey(config: Config, generate: boolean): number {
+  const log = pino({ level: 'warn' });
+  if (generate) {
+    if (config.encryptionKey) {
+      throw new UsageError('ENCRYPTION_KEY is set: rotate it there (new key in ENCRYPTION_KEY, the old one in ENCRYPTION_KEYS_PREVIOUS), then run rotate-key');
+    }
+    const { previousId, currentId } = generateNextKeyFile(config.dataDir);
+    console.log(`new key ${currentId} in ${join(config.dataDir, KEY_FILE)}; the old key ${previousId} is kept in ${PREVIOUS_KEYS_FILE}`);
+    console.log('restart the server so it seals with the new key, then run `tuitbot rotate-key` again to re-seal what exists');
+  }
+  const secrets = new SecretBox(loadEncryptionKey(config, log));
+  const report = rotateSecrets(config.dataDir, secrets);
+  console.log(`re-sealed under key ${report.keyId}: ${report.management} value(s) in management.db, ${report.tenants.resealed} in ${report.tenants.done} tenant DB(s)`);
+  if (report.tenants.busy.length > 0) {
+    console.log(`${report.tenants.busy.length} tenant DB(s) were in use; they re-seal their tokens when they read them, or run this again later:`);
+    for (const id of report.tenants.busy) console.log(`  ${id}`);
+  }
+  return 0;
 }
 
 function requireTenant(registry: TenantRegistry, id: string | undefined): TenantRecord {

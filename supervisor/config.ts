@@ -43,6 +43,8 @@ export interface Config {
    * (self-host and sandbox only). Serializes as "[redacted]" so logging the config never prints it.
    */
   encryptionKey: Uint8Array | null;
+  /** Earlier master keys (ENCRYPTION_KEYS_PREVIOUS): they only open what they sealed, during a rotation. */
+  encryptionKeysPrevious: Uint8Array[];
   /** "Log in with GitHub", or null when no OAuth app is configured (no button; the routes answer 404). */
   github: GitHubConfig | null;
   /** Outgoing mail. Serializes with the SMTP credentials as "[redacted]". */
@@ -244,6 +246,15 @@ const EnvSchema = v.object({
       v.check((value) => parseEncryptionKey(value) !== undefined, 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)'),
     ),
   ),
+  ENCRYPTION_KEYS_PREVIOUS: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (value) => value.split(',').every((key) => parseEncryptionKey(key) !== undefined),
+        'must be a comma-separated list of 32-byte keys (64 hex digits or base64)',
+      ),
+    ),
+  ),
   GITHUB_CLIENT_ID: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
   GITHUB_CLIENT_SECRET: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'))),
   GITHUB_AUTHORIZE_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL')), 'https://github.com/login/oauth/authorize'),
@@ -338,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     email: redactedSmtp({ smtpUrl: e.SMTP_URL ?? null, from: e.EMAIL_FROM }),
     registration: e.REGISTRATION ?? (e.TUITBOT_MODE === 'self-host' ? 'closed' : 'open'),
     encryptionKey: e.ENCRYPTION_KEY === undefined ? null : redacted(parseEncryptionKey(e.ENCRYPTION_KEY)!),
+    encryptionKeysPrevious: (e.ENCRYPTION_KEYS_PREVIOUS?.split(',') ?? []).map((key) => redacted(parseEncryptionKey(key)!)),
     billing:
       e.TUITBOT_MODE === 'self-host'
         ? { kind: 'disabled' }

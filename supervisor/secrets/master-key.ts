@@ -6,17 +6,31 @@
  * 0600 and reused afterwards, so a one-container install works without a step and keeps working.
  * When both exist and differ, the variable seals and the file's key stays in the keyring to open what
  * it sealed. Nothing here ever logs a key: only its id, which reveals nothing.
+ *
+ * Rotation: earlier keys stay in the keyring, only to open — from ENCRYPTION_KEYS_PREVIOUS, or from
+ * `<DATA_DIR>/encryption.key.previous` (one per line), which `tuitbot rotate-key --generate` appends
+ * to when it replaces the key file. `tuitbot rotate-key` then re-seals everything under the current key.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, parseEncryptionKey, type Config } from '../config.js';
 import { keyIdOf, keyringOf, type Keyring } from '../../protocol/secret-box.js';
 
 export const KEY_FILE = 'encryption.key';
+export const PREVIOUS_KEYS_FILE = 'encryption.key.previous';
 
-export function loadEncryptionKey(config: Pick<Config, 'mode' | 'dataDir' | 'encryptionKey'>, log: Logger): Keyring {
+export function loadEncryptionKey(config: Pick<Config, 'mode' | 'dataDir' | 'encryptionKey'> & Partial<Pick<Config, 'encryptionKeysPrevious'>>, log: Logger): Keyring {
+  const current = loadCurrentKey(config, log);
+  const previous = [...(config.encryptionKeysPrevious ?? []), ...readPreviousKeys(join(config.dataDir, PREVIOUS_KEYS_FILE))];
+  const older = previous.filter((key) => !current.keys.has(keyIdOf(key)));
+  if (older.length === 0) return current;
+  log.info({ keyIds: older.map(keyIdOf) }, 'previous encryption keys in the keyring (they only open older secrets)');
+  return keyringOf(current.keys.get(current.currentId)!, ...[...current.keys.values()].filter((key) => keyIdOf(key) !== current.currentId), ...older);
+}
+
+function loadCurrentKey(config: Pick<Config, 'mode' | 'dataDir' | 'encryptionKey'>, log: Logger): Keyring {
   const path = join(config.dataDir, KEY_FILE);
   const fileKey = readKeyFile(path, log);
   if (config.encryptionKey) {
@@ -43,6 +57,56 @@ export function loadEncryptionKey(config: Pick<Config, 'mode' | 'dataDir' | 'enc
     'generated a new encryption key file (mode 0600); back it up with the data directory: without it stored secrets cannot be read',
   );
   return keyringOf(created);
+}
+
+/** Keys a rotation retired, one per line; none when the file does not exist. */
+function readPreviousKeys(path: string): Uint8Array[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const key = parseEncryptionKey(line);
+      if (!key) throw new ConfigError([`${path}: holds a line that is not a 32-byte key; restore it from a backup`]);
+      return key;
+    });
+}
+
+/**
+ * Replaces the key file with a new key and appends the old one to the previous-keys file first,
+ * so no moment exists in which a sealed value has no key on disk. Key-file installs only: with
+ * ENCRYPTION_KEY the operator rotates the variable. Returns the ids (old, new).
+ */
+export function generateNextKeyFile(dataDir: string): { previousId: string; currentId: string } {
+  const path = join(dataDir, KEY_FILE);
+  const old = parseEncryptionKey(readFileSync(path, 'utf8'));
+  if (!old) throw new ConfigError([`${path}: does not hold a 32-byte key (base64 or hex); restore it from a backup`]);
+  const previous = join(dataDir, PREVIOUS_KEYS_FILE);
+  const fd = openSync(previous, 'a', 0o600);
+  try {
+    writeSync(fd, `${Buffer.from(old).toString('base64')}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const next = new Uint8Array(randomBytes(32));
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const out = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(out, `${Buffer.from(next).toString('base64')}\n`);
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  renameSync(temporary, path);
+  return { previousId: keyIdOf(old), currentId: keyIdOf(next) };
 }
 
 /** The key in the file, undefined if there is none; a file that holds no valid key stops the start. */
