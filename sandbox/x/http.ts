@@ -41,17 +41,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
   });
 }
 
+/** HTTP Basic credentials, raw: RFC 6749 wants them form-encoded first, which not every client does. */
 export function parseBasic(header: string | undefined): { user: string; password: string } | null {
   const encoded = /^Basic (\S+)$/i.exec(header ?? '')?.[1];
   if (!encoded) return null;
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  // RFC 6749 §2.3.1: both halves are form-urlencoded before joining.
+  return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function formDecoded(text: string): string {
   try {
-    return { user: decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' ')), password: decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' ')) };
+    return decodeURIComponent(text.replaceAll('+', ' '));
   } catch {
-    return null;
+    return text;
   }
 }
 

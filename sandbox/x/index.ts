@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type pino from 'pino';
 import { FakeXApi, type Reply } from './api.js';
-import { readBody, sendJson } from './http.js';
+import { readBody, send, sendJson } from './http.js';
 import { FakeXOAuth, type FakeXClient } from './oauth.js';
 import { RateLimits, type Limit } from './rate-limits.js';
 import { DEFAULT_TOPICS, World, prng } from './world.js';
@@ -145,7 +145,9 @@ export async function startFakeX(options: FakeXOptions = {}): Promise<FakeX> {
       res.writeHead(reply.status, { 'Content-Length': 0, ...reply.headers });
       return void res.end();
     }
-    sendJson(res, reply.status, reply.body, reply.headers);
+    // X sends its RFC 7807 problems as application/problem+json.
+    const isProblem = reply.status >= 400 && typeof reply.body === 'object' && reply.body !== null && 'type' in reply.body;
+    send(res, reply.status, isProblem ? 'application/problem+json' : 'application/json; charset=utf-8', JSON.stringify(reply.body), reply.headers);
   }
 
   function takeFault(path: string): XFault | undefined {

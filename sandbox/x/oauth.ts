@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { escapeHtml, parseBasic, redirectTo, sameText, sendHtml, sendJson } from './http.js';
+import { escapeHtml, formDecoded, parseBasic, redirectTo, sameText, sendHtml, sendJson } from './http.js';
 
 export interface FakeXClient {
   clientId: string;
@@ -186,8 +186,9 @@ export class FakeXOAuth {
   #authenticateClient(req: IncomingMessage, form: URLSearchParams): FakeXClient | null {
     const basic = parseBasic(req.headers.authorization);
     if (basic) {
-      const client = this.#options.clients.find((c) => c.clientId === basic.user);
-      return client && client.clientSecret !== null && sameText(basic.password, client.clientSecret) ? client : null;
+      const client = this.#options.clients.find((c) => c.clientId === basic.user || c.clientId === formDecoded(basic.user));
+      const secret = client?.clientSecret ?? null;
+      return client && secret !== null && (sameText(basic.password, secret) || sameText(formDecoded(basic.password), secret)) ? client : null;
     }
     // Without Basic only a public client may identify itself by client_id alone.
     const client = this.#options.clients.find((c) => c.clientId === form.get('client_id'));
