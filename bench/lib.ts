@@ -106,3 +106,16 @@ export function machine(): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The product's tenant-host defaults (supervisor/config.ts) for the settings a bench does not vary,
+ * with dev hooks on for the simulated jobs. */
+export const HOST_DEFAULTS = {
+  heapMb: 96,
+  heartbeatMs: 1_000,
+  heartbeatTimeoutMs: 10_000,
+  metricsMs: 5_000,
+  activationQueue: 10_000,
+  restart: { limit: 3, windowMs: 600_000, backoffMs: 1_000, backoffMaxMs: 60_000 },
+  devHooks: true,
+  logLevel: 'warn',
+};

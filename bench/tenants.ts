@@ -36,7 +36,7 @@ import { createMetrics } from '../supervisor/metrics.js';
 import type { TenantHost as SourceTenantHost } from '../supervisor/tenants/host.js';
 import { TenantRegistry } from '../supervisor/tenants/registry.js';
 import { AlarmScheduler } from '../supervisor/tenants/scheduler.js';
-import { CpuWindow, GiB, MiB, RssSampler, fmt, machine, memory, option, sleep, summarize, type Summary } from './lib.js';
+import { CpuWindow, HOST_DEFAULTS, GiB, MiB, RssSampler, fmt, machine, memory, option, sleep, summarize, type Summary } from './lib.js';
 
 const opts = {
   tenants: option('tenants', 10_000),
@@ -65,6 +65,9 @@ interface PoolResult {
   threads: number;
   windowS: number;
   wake: { alarm: Summary; request: Summary; other: Summary };
+  /** The part of wake latency spent waiting for a free thread, and the rest (dispatch → ready). */
+  queued: { alarm: Summary; request: Summary };
+  opening: { alarm: Summary; request: Summary };
   burstRequestMs: Summary;
   burstErrors: Record<string, number>;
   lagFromActivation: Summary;
@@ -198,14 +201,7 @@ async function runPool(dir: string, o: Options): Promise<PoolResult> {
     metrics,
     threads: o.threads,
     idleMs: o.idleMs,
-    heapMb: 96,
-    heartbeatMs: 1_000,
-    heartbeatTimeoutMs: 10_000,
-    metricsMs: 5_000,
-    activationQueue: 10_000,
-    restart: { limit: 3, windowMs: 600_000, backoffMs: 1_000, backoffMaxMs: 60_000 },
-    devHooks: true,
-    logLevel: 'warn',
+    ...HOST_DEFAULTS,
   });
   metrics.setTenantSource(host);
   const scheduler = new AlarmScheduler({ registry, host, log, batch: Math.max(64, o.threads * 4) });
@@ -225,14 +221,20 @@ async function runPool(dir: string, o: Options): Promise<PoolResult> {
 
   let measuring = false;
   const wake = { alarm: [] as number[], request: [] as number[], other: [] as number[] };
+  const queued = { alarm: [] as number[], request: [] as number[] };
+  const opening = { alarm: [] as number[], request: [] as number[] };
   const lagFromActivation: number[] = [];
   const lagFromTicks: number[] = [];
   let tickEvents = 0;
   const activations: Record<string, number> = {};
-  host.on('activated', (id, { reason, wakeMs }) => {
+  host.on('activated', (id, { reason, wakeMs, queuedMs }) => {
     if (!measuring || id.startsWith(WARMUP_PREFIX)) return;
     activations[reason] = (activations[reason] ?? 0) + 1;
     (reason === 'alarm' ? wake.alarm : reason === 'request' ? wake.request : wake.other).push(wakeMs);
+    if (reason === 'alarm' || reason === 'request') {
+      queued[reason].push(queuedMs);
+      opening[reason].push(wakeMs - queuedMs);
+    }
     if (reason === 'alarm') {
       // The registry still holds the alarm that was due: onReady stores the new one right after
       // this event. The job starts on the tenant's thread before 'ready' reaches us, so this is
@@ -322,6 +324,8 @@ async function runPool(dir: string, o: Options): Promise<PoolResult> {
     threads: o.threads,
     windowS: cpuRead.wallS,
     wake: { alarm: summarize(wake.alarm), request: summarize(wake.request), other: summarize(wake.other) },
+    queued: { alarm: summarize(queued.alarm), request: summarize(queued.request) },
+    opening: { alarm: summarize(opening.alarm), request: summarize(opening.request) },
     burstRequestMs: summarize(burstRequestMs),
     burstErrors,
     lagFromActivation: summarize(lagFromActivation),
@@ -476,6 +480,8 @@ function render(o: Options, seedS: number, p: PoolResult, runs: ReturnType<typeo
     '|---|---|---|',
     `| wake latency, alarm (p50 / p99) | ${ms(p.wake.alarm)} | p99 ≤ 15 ms: ${verdict(p.wake.alarm.p99 <= 15)} |`,
     `| wake latency, on-demand request (p50 / p99) | ${ms(p.wake.request)} | p99 ≤ 15 ms: ${verdict(p.wake.request.p99 <= 15)} |`,
+    `| of which waiting for a thread, alarm / request (p50 / p99) | ${ms(p.queued.alarm)}; ${ms(p.queued.request)} | |`,
+    `| of which dispatch → ready, alarm / request (p50 / p99) | ${ms(p.opening.alarm)}; ${ms(p.opening.request)} | |`,
     `| burst request end to end, hibernated → answer (p50 / p99) | ${ms(p.burstRequestMs)} ${Object.keys(p.burstErrors).length ? `errors ${JSON.stringify(p.burstErrors)}` : ', 0 errors'} | |`,
     `| job lag, alarm wakes: ready − due (p50 / p99) | ${ms(p.lagFromActivation)} | p99 ≤ 5 s: ${verdict(p.lagFromActivation.p99 <= 5_000)} |`,
     `| job lag from \`tick\` events (p50 / p99) | ${ms(p.lagFromTicks)}; ${p.tickEvents} tick events for ${p.activations['alarm'] ?? 0} alarm activations | |`,

@@ -109,6 +109,9 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Defaults to the product's migrations for `kind`; tests pass their own directory. */
   migrationsDir?: string;
+  /** Hold the file locked until close and keep the WAL index in memory (no -shm file): for a
+   * DB that one connection owns, creating and deleting the -shm file was most of an open. */
+  exclusive?: boolean;
 }
 
 /**
@@ -119,6 +122,8 @@ export function openDatabase(path: string, kind: SchemaKind, options: OpenOption
   const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   try {
     db.pragma('busy_timeout = 5000');
+    // Must precede the first read, or SQLite has already built a shared-memory index.
+    if (options.exclusive) db.pragma('locking_mode = EXCLUSIVE');
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');

@@ -75,7 +75,9 @@ export class TenantActor {
     // Heartbeats start before the DB opens so a migration that hangs is caught too.
     this.#startHeartbeats();
     try {
-      this.#db = openDatabase(this.#init.dbPath, 'tenant');
+      // Only this activation may touch the file while it is active (the supervisor never opens
+      // a tenant DB), so it is held exclusively.
+      this.#db = openDatabase(this.#init.dbPath, 'tenant', { exclusive: true });
       this.#jobs = new JobRunner(this.#db, jobDefinitions(this.#db, this.#init.devHooks));
     } catch (error) {
       this.#stopTimers();

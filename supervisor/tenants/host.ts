@@ -36,6 +36,9 @@ import type { TenantRegistry } from './registry.js';
 import { classifyCrash, judgeCrash, type RestartPolicy } from './watchdog.js';
 
 export type ActivationReason = Activate['reason'];
+
+/** Alarm writes wait this long to share one registry transaction (one fsync on this thread). */
+const REGISTRY_FLUSH_MS = 25;
 type SlotState = 'queued' | 'activating' | 'active' | 'hibernating' | 'backoff';
 
 export interface HostOptions {
@@ -76,6 +79,8 @@ interface Slot {
   reason: ActivationReason;
   /** performance.now() when the tenant was asked for, for wake latency. */
   requestedAt: number;
+  /** performance.now() when it left the queue for a thread. */
+  dispatchedAt: number;
   port: MessagePort | null;
   abort: AbortController | null;
   pending: PendingRequests;
@@ -100,8 +105,9 @@ interface Slot {
 
 export interface HostEvents {
   event: [tenantId: string, event: TenantEvent];
-  /** A tenant became active; `wakeMs` counts from the moment it was asked for, queueing included. */
-  activated: [tenantId: string, info: { reason: ActivationReason; wakeMs: number }];
+  /** A tenant became active; `wakeMs` counts from the moment it was asked for, of which
+   * `queuedMs` waiting for a thread. */
+  activated: [tenantId: string, info: { reason: ActivationReason; wakeMs: number; queuedMs: number }];
   tick: [tenantId: string, runs: JobRun[]];
   quarantined: [tenantId: string, reason: string];
   alarm: [tenantId: string, nextAlarmAt: number | null];
@@ -115,6 +121,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #threadsInUse = 0;
   #closing = false;
   readonly #watchdog: NodeJS.Timeout;
+  #registryFlush: NodeJS.Timeout | null = null;
 
   constructor(options: HostOptions) {
     super();
@@ -266,6 +273,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       state: 'queued',
       reason,
       requestedAt: performance.now(),
+      dispatchedAt: 0,
       port: null,
       abort: null,
       pending: new PendingRequests(),
@@ -319,6 +327,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     slot.abort = abort;
     slot.killedAsUnresponsive = false;
     slot.activationStartedAt = slot.lastHeartbeatAt = Date.now();
+    slot.dispatchedAt = performance.now();
     this.#threadsInUse += 1;
     this.#o.metrics.activations.inc({ reason: slot.reason });
     port1.on('message', (data: unknown) => this.#receive(slot, data));
@@ -391,7 +400,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     slot.lastHeartbeatAt = Date.now();
     const wakeMs = performance.now() - slot.requestedAt;
     this.#o.metrics.wakeSeconds.observe(wakeMs / 1000);
-    this.emit('activated', slot.id, { reason: slot.reason, wakeMs });
+    this.emit('activated', slot.id, { reason: slot.reason, wakeMs, queuedMs: slot.dispatchedAt - slot.requestedAt });
     this.#persistAlarm(slot, nextAlarmAt);
     for (const waiting of slot.waiting.splice(0)) {
       clearTimeout(waiting.timer);
@@ -405,11 +414,31 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     this.#considerIdle(slot);
   }
 
-  /** Writes the tenant's next alarm to the registry, only when it changed (each write is an fsync). */
+  /** Records the tenant's next alarm in the registry when it changed. */
   #persistAlarm(slot: Slot, at: number | null): void {
     if (slot.persistedAlarm === at) return;
-    this.#o.registry.setNextAlarm(slot.id, at);
+    this.#o.registry.deferAlarm(slot.id, at);
+    this.#scheduleRegistryFlush();
     slot.persistedAlarm = at;
+  }
+
+  #scheduleRegistryFlush(): void {
+    if (this.#registryFlush) return;
+    this.#registryFlush = setTimeout(() => {
+      this.#registryFlush = null;
+      this.#flushRegistry();
+    }, REGISTRY_FLUSH_MS);
+    this.#registryFlush.unref();
+  }
+
+  #flushRegistry(): void {
+    try {
+      this.#o.registry.flushDeferred();
+    } catch (error) {
+      // The deferred writes stay queued: the next flush retries them.
+      this.#o.log.error({ err: error }, 'writing tenant alarms to the registry failed');
+      if (!this.#closing) this.#scheduleRegistryFlush();
+    }
   }
 
   #send(slot: Slot, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
@@ -466,7 +495,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
 
   #onHibernated(slot: Slot, result: Hibernated): void {
     this.#release(slot);
-    this.#o.registry.recordHibernation(slot.id, result.nextAlarmAt, Date.now());
+    this.#o.registry.deferHibernation(slot.id, result.nextAlarmAt, Date.now());
+    this.#scheduleRegistryFlush();
     slot.persistedAlarm = result.nextAlarmAt;
     this.emit('alarm', slot.id, result.nextAlarmAt);
     this.#settleSlot(slot);
@@ -600,6 +630,9 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     clearTimeout(timer);
     for (const slot of this.#slots.values()) slot.abort?.abort();
     this.#slots.clear();
+    if (this.#registryFlush) clearTimeout(this.#registryFlush);
+    this.#registryFlush = null;
+    this.#flushRegistry();
     await this.#pool.destroy();
   }
 

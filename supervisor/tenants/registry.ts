@@ -4,6 +4,13 @@
  *
  * Runtime state (active, hibernated) is deliberately not stored: it lives in the supervisor's
  * memory and is lost with the process, which is exactly its lifetime.
+ *
+ * The alarm and end-of-activation written after every tick and hibernation can be *deferred*
+ * (`deferAlarm`, `deferHibernation`) and written later in one transaction (`flushDeferred`): at
+ * synchronous=FULL each commit is an fsync on the supervisor's event loop, and two per activation
+ * were most of that loop's time under load. Reads here see deferred values. A crash that loses
+ * the last batch leaves the alarm that was due in the file, so the tenant wakes early and reports
+ * its real alarm again.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -28,6 +35,12 @@ export interface CrashRecord {
   at: number;
   kind: CrashKind;
   message: string;
+}
+
+interface Deferred {
+  nextAlarmAt: number | null;
+  /** Set when the write is an activation's end. */
+  lastActiveAt?: number;
 }
 
 interface TenantRow {
@@ -64,6 +77,7 @@ export class TenantRegistry {
   readonly #db: Database.Database;
   readonly #dataDir: string;
   readonly #sql;
+  readonly #deferred = new Map<string, Deferred>();
 
   /** Ceilings of a new tenant: null (none) for self-hosters, "no plan yet" where billing is on. */
   readonly #defaultCeilings: Ceilings;
@@ -114,11 +128,19 @@ export class TenantRegistry {
   get(id: string): TenantRecord | undefined {
     if (!isTenantId(id)) return undefined;
     const row = this.#sql.get.get(id);
-    return row ? toRecord(row) : undefined;
+    return row ? this.#withDeferred(toRecord(row)) : undefined;
   }
 
   list(): TenantRecord[] {
-    return this.#sql.list.all().map(toRecord);
+    return this.#sql.list.all().map((row) => this.#withDeferred(toRecord(row)));
+  }
+
+  #withDeferred(record: TenantRecord): TenantRecord {
+    const deferred = this.#deferred.get(record.id);
+    if (!deferred) return record;
+    record.nextAlarmAt = deferred.nextAlarmAt;
+    if (deferred.lastActiveAt !== undefined) record.lastActiveAt = deferred.lastActiveAt;
+    return record;
   }
 
   dbPath(id: string): string {
@@ -127,19 +149,67 @@ export class TenantRegistry {
   }
 
   due(now: number, limit: number): { id: string; nextAlarmAt: number }[] {
-    return this.#sql.due.all(now, limit).map((row) => ({ id: row.id, nextAlarmAt: row.next_alarm_at }));
+    // A deferred alarm that is due is rare (a tenant that hibernated with work left): write it
+    // so the query finds it. Rows whose deferred alarm moved later are stale and skipped.
+    for (const deferred of this.#deferred.values()) {
+      if (deferred.nextAlarmAt !== null && deferred.nextAlarmAt <= now) {
+        this.flushDeferred();
+        break;
+      }
+    }
+    const due: { id: string; nextAlarmAt: number }[] = [];
+    for (const row of this.#sql.due.all(now, limit)) {
+      const deferred = this.#deferred.get(row.id);
+      if (!deferred) due.push({ id: row.id, nextAlarmAt: row.next_alarm_at });
+    }
+    return due;
   }
 
+  /** The earliest alarm; may be early while deferred writes are pending, never late. */
   nextDueAt(): number | null {
-    return this.#sql.nextDue.get()?.at ?? null;
+    let next = this.#sql.nextDue.get()?.at ?? null;
+    for (const { nextAlarmAt } of this.#deferred.values()) {
+      if (nextAlarmAt !== null && (next === null || nextAlarmAt < next)) next = nextAlarmAt;
+    }
+    return next;
   }
 
   setNextAlarm(id: string, at: number | null): void {
+    this.#deferred.delete(id);
     this.#sql.setAlarm.run(at, id);
   }
 
   recordHibernation(id: string, nextAlarmAt: number | null, at: number): void {
+    this.#deferred.delete(id);
     this.#sql.hibernated.run(nextAlarmAt, at, id);
+  }
+
+  /** Like `setNextAlarm`, written at the next `flushDeferred`. */
+  deferAlarm(id: string, at: number | null): void {
+    const deferred = this.#deferred.get(id);
+    if (deferred) deferred.nextAlarmAt = at;
+    else this.#deferred.set(id, { nextAlarmAt: at });
+  }
+
+  /** Like `recordHibernation`, written at the next `flushDeferred`. */
+  deferHibernation(id: string, nextAlarmAt: number | null, at: number): void {
+    this.#deferred.set(id, { nextAlarmAt, lastActiveAt: at });
+  }
+
+  get deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  /** Writes every deferred alarm and activation end in one transaction (one fsync). */
+  flushDeferred(): void {
+    if (this.#deferred.size === 0) return;
+    this.#db.transaction(() => {
+      for (const [id, deferred] of this.#deferred) {
+        if (deferred.lastActiveAt === undefined) this.#sql.setAlarm.run(deferred.nextAlarmAt, id);
+        else this.#sql.hibernated.run(deferred.nextAlarmAt, deferred.lastActiveAt, id);
+      }
+    })();
+    this.#deferred.clear();
   }
 
   setCeilings(id: string, ceilings: Ceilings): void {
@@ -164,6 +234,7 @@ export class TenantRegistry {
 
   /** Forgets a tenant (its data purge); the caller deletes its files. */
   remove(id: string): void {
+    this.#deferred.delete(id);
     this.#sql.remove.run(id);
   }
 

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { startTenants, until } from '../../helpers/tenants.js';
 
@@ -10,6 +11,7 @@ t.test('a request activates a hibernated tenant, which answers and hibernates wh
   const pong = (await env.host.request(tenant.id, 'ping', undefined, 5_000)) as { tenantId: string };
   t.equal(pong.tenantId, tenant.id);
   t.equal(env.host.state(tenant.id), 'active');
+  t.notOk(existsSync(`${env.registry.dbPath(tenant.id)}-shm`), 'the active tenant holds its file exclusively: no shared-memory index');
   await until(() => env.host.state(tenant.id) === 'hibernated');
   t.ok(env.registry.get(tenant.id)!.lastActiveAt, 'the registry records the end of the activation');
 });
