@@ -97,7 +97,7 @@ export class XClient {
     return this.#userRead('GET /2/users/by/username/:username', `${this.#api}/users/by/username/${encodeURIComponent(username.replace(/^@/, ''))}`);
   }
 
-  searchRecent(query: string, options: SearchOptions = {}): Promise<XPage> {
+  async searchRecent(query: string, options: SearchOptions = {}): Promise<XPage> {
     if (query.length > MAX_QUERY) throw new XApiError(400, 'Invalid Request', `X search queries are at most ${MAX_QUERY} characters (this one has ${query.length})`);
     const maxResults = clamp(options.maxResults ?? 20, 10, 100);
     return this.#pageRead('GET /2/tweets/search/recent', `${this.#api}/tweets/search/recent`, maxResults, {

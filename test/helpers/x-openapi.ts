@@ -6,9 +6,9 @@
  *   - formats ajv does not know (`binary`, `integer` on strings, `int32`/`int64` on strings) are accepted;
  *   - `discriminator` is ignored (ajv only supports it on oneOf); a problem is checked against the schema
  *     its `type` maps to instead;
- *   - two schemas require a property they never declare (MediaUploadResponse.meta,
- *     ProcessingInfo.type) and X's own documented answers carry neither: such `required` entries are
- *     dropped. `definitionDefects` lists them so a new spec version is noticed.
+ *   - a few schemas require a property they never declare (e.g. MediaUploadResponse.meta,
+ *     ProcessingInfo.type) and X's own documented answers carry none of them: such `required` entries
+ *     are dropped. `definitionDefects` lists them so a new spec version is noticed.
  * Query parameters arrive as strings: integers are converted and comma lists split before checking.
  */
 import { readFileSync } from 'node:fs';
@@ -62,7 +62,7 @@ function resolve(node: Json): Json {
 }
 
 function pointerOf(schema: Json, fallback: string): string {
-  return typeof schema['$ref'] === 'string' ? (schema['$ref'] as string).slice(1) : fallback;
+  return typeof schema['$ref'] === 'string' ? (schema['$ref'] as string) : fallback;
 }
 
 function check(pointer: string, value: unknown, what: string): string[] {
@@ -149,7 +149,7 @@ function problemProblems(body: unknown, where: string): string[] {
   const problems = check('#/components/schemas/Problem', body, where);
   const type = (body as Json | undefined)?.['type'];
   const mapping = (spec['components']['schemas']['Problem']['discriminator']?.['mapping'] ?? {}) as Record<string, string>;
-  if (typeof type === 'string' && mapping[type]) problems.push(...check(mapping[type].slice(1), body, `${where} as ${mapping[type]}`));
+  if (typeof type === 'string' && mapping[type]) problems.push(...check(mapping[type], body, `${where} as ${mapping[type]}`));
   else if (typeof type === 'string') problems.push(`${where}: problem type ${type} is not one X's document names`);
   return problems;
 }
