@@ -28,6 +28,7 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { JobRunner, type JobDefinition } from './jobs.js';
 import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
+import { XAccount } from './x-account.js';
 
 /** The runtime's job set; the real TuitBot loops are added here as they are built. */
 function jobDefinitions(db: Database.Database, devHooks: boolean): JobDefinition[] {
@@ -48,6 +49,7 @@ export class TenantActor {
   #jobs!: JobRunner;
   #ceilings: Ceilings;
   readonly #secrets: TenantSecrets | null;
+  #xAccount: XAccount | null = null;
   #inflight = new Set<Promise<unknown>>();
   #tickRunning: Promise<void> | null = null;
   #tickAgain = false;
@@ -159,10 +161,23 @@ export class TenantActor {
       ceilings: this.#ceilings,
       secrets: this.#secrets,
       x: this.#init.x,
+      xAccount: () => this.#x(),
       activatedAt: this.#activatedAt,
       tick: () => this.#tick(),
       emit: (event) => this.#post({ type: 'event', event }),
     };
+  }
+
+  #x(): XAccount {
+    this.#xAccount ??= new XAccount({
+      db: this.#db,
+      secrets: this.#secrets,
+      app: this.#init.x,
+      ceilings: () => this.#ceilings,
+      emit: (event) => this.#post({ type: 'event', event }),
+      log: this.#log,
+    });
+    return this.#xAccount;
   }
 
   /** Runs due jobs; overlapping calls coalesce into one more pass after the current one. */

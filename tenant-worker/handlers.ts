@@ -11,7 +11,7 @@ import { RemoteError, type Ceilings, type TenantEvent, type TenantSecrets, type 
 import { ActionLimits, tenantZone } from './action-limits.js';
 import type { JobRunner } from './jobs.js';
 import { XBudget } from './x-budget.js';
-import { XConnection } from './x-connection.js';
+import { remoteErrorOfX, type XAccount } from './x-account.js';
 
 export interface HandlerContext {
   /** The correlation id of the request being handled. */
@@ -24,6 +24,8 @@ export interface HandlerContext {
   secrets: TenantSecrets | null;
   /** The X app to talk to X through; null when none is configured. */
   x: XApp | null;
+  /** The tenant's X (connection, budget, client), one per activation. */
+  xAccount(): XAccount;
   activatedAt: number;
   /** Runs due jobs now and reports the new alarm to the supervisor. */
   tick(): Promise<void>;
@@ -53,7 +55,6 @@ const ConnectParams = v.object({
   scope: v.pipe(v.string(), v.maxLength(500)),
 });
 
-const xConnection = (context: HandlerContext) => new XConnection(context.db, context.secrets, context.emit);
 
 const SettingKey = v.object({ key: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,99}$/)) });
 const SettingPut = v.object({ ...SettingKey.entries, value: v.unknown() });
@@ -100,11 +101,24 @@ export const handlers: Record<string, Handler> = {
   },
 
   /** The OAuth callback's result: the X identity and its tokens, sealed for this tenant by the supervisor. */
-  'x.connect': (context, params) => xConnection(context).connect(validate(ConnectParams, params)),
+  'x.connect': (context, params) => context.xAccount().connection.connect(validate(ConnectParams, params)),
 
-  'x.status': (context) => xConnection(context).status(),
+  'x.status': (context) => context.xAccount().connection.status(),
 
-  'x.disconnect': (context) => xConnection(context).disconnect(context.x),
+  'x.disconnect': (context) => context.xAccount().connection.disconnect(context.x),
+
+  /** Asks X who the connected account is: proves the tokens work (refreshing them if due). */
+  'x.verify': async (context) => {
+    const account = context.xAccount();
+    const client = account.client();
+    if (!client) throw new RemoteError('x_not_configured', 'No X app is configured on this server.');
+    if (!account.connection.status().connected) throw new RemoteError('x_not_connected', 'X is not connected.');
+    try {
+      return { ok: true, account: await client.me() };
+    } catch (error) {
+      throw remoteErrorOfX(error) ?? error;
+    }
+  },
 
   'jobs.run-due': async (context) => {
     await context.tick();

@@ -91,7 +91,7 @@ export class XBudget {
   }
 
   /** May a call of this kind, costing about `estimateMicros`, be made now? */
-  check(kind: XCallKind, estimateMicros = kind === 'read' ? X_PRICES.postRead : kind === 'create' ? X_PRICES.create : X_PRICES.createWithUrl): BudgetDecision {
+  check(kind: XCallKind, estimateMicros: number = kind === 'read' ? X_PRICES.postRead : kind === 'create' ? X_PRICES.create : X_PRICES.createWithUrl): BudgetDecision {
     const ceilings = this.#ceilings();
     if (ceilings === null) return { allowed: true };
     if (!ceilings.automation) return this.#deny('automation_off', null);

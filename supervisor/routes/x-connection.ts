@@ -88,6 +88,12 @@ export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionR
     return json(200, { configured: deps.flow !== null, ...(status as object) });
   });
 
+  // "Test the connection": X is asked who the account is (the tokens are refreshed if due).
+  router.add('POST', '/api/x/verify', async (ctx) => {
+    const caller = auth.require(ctx);
+    return json(200, await callTenant(host, caller.user.tenant_id, 'x.verify', {}, deps.requestTimeoutMs));
+  });
+
   router.add('DELETE', '/api/x/disconnect', async (ctx) => {
     const caller = auth.require(ctx);
     const status = await callTenant(host, caller.user.tenant_id, 'x.disconnect', {}, deps.requestTimeoutMs);

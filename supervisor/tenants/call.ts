@@ -20,6 +20,14 @@ const STATUS: Record<string, number> = {
   tenant_crashed: 502,
   protocol_error: 502,
   deadline_exceeded: 504,
+  secrets_unavailable: 503,
+  x_not_configured: 409,
+  x_not_connected: 409,
+  x_disconnected: 409,
+  x_budget_refused: 409,
+  x_rate_limited: 429,
+  x_forbidden: 403,
+  x_unavailable: 502,
 };
 
 export async function callTenant(host: TenantHost, tenantId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {

@@ -159,3 +159,68 @@ t.test('disconnect revokes the grant at X, deletes the tokens and mails the user
   await until(() => server.mails.some((m) => m.data['subject'] === 'X disconnected from TuitBot'));
   t.equal((await ada.json('DELETE', '/api/x/disconnect')).status, 200, 'disconnecting twice is harmless');
 });
+
+t.test('verify asks X through the tenant’s client; a revoked grant disconnects once, mails the user, and never spins', async (t) => {
+  const server = await startXServer({ fakeX: { accessTokenTtlSeconds: 60 } });
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  await server.callback(ada, await server.x.approve(await server.connect(ada), { username: 'ada_builds' }));
+  const verified = await ada.json('POST', '/api/x/verify');
+  t.equal(verified.status, 200);
+  t.match(verified.body, { ok: true, account: { username: 'ada_builds' } });
+  t.ok(server.x.requests.some((r) => r.path === '/2/users/me'), 'X was asked');
+
+  // The token expires within 5 minutes, so the next call refreshes — and X refuses: the user revoked the app.
+  server.x.revokeApp('ada_builds');
+  const refused = await ada.json('POST', '/api/x/verify');
+  t.equal(refused.status, 409);
+  t.equal(refused.body.error.code, 'x_disconnected');
+  t.match((await ada.json('GET', '/api/x/status')).body, { connected: false, disconnectedReason: 'invalid_grant', account: { username: 'ada_builds' } });
+  await until(() => server.mails.some((m) => m.data['subject'] === 'Reconnect X to keep TuitBot running'));
+
+  const calls = server.x.requests.length;
+  const again = await ada.json('POST', '/api/x/verify');
+  t.equal(again.body.error.code, 'x_not_connected', 'no further calls to X');
+  t.equal(server.x.requests.length, calls);
+  t.equal(server.mails.filter((m) => m.data['subject'] === 'Reconnect X to keep TuitBot running').length, 1, 'mailed once');
+});
+
+t.test('the X allowance gates real calls: no plan refuses them, an exhausted allowance stops reads and tells the user', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const events: { kind: string; data?: unknown }[] = [];
+  server.host.on('event', (_tenant, event) => events.push(event));
+  const ada = await server.signup('ada@example.com');
+  await server.callback(ada, await server.x.approve(await server.connect(ada), { username: 'ada_builds' }));
+  const tenantId = tenantOf(server, 'ada@example.com');
+  const base = {
+    plan: 'starter',
+    repliesPerDay: 5,
+    tweetsPerDay: 3,
+    threadsPerWeek: 1,
+    targets: 3,
+    xCostAllowanceCents: 700,
+    xPeriodStart: Date.now() - 1000,
+    xReadCentsPerDay: 10,
+    xUrlPostsPerDay: 1,
+    xOverageCapCents: null,
+    automation: true,
+    readOnly: false,
+  };
+
+  server.host.setCeilings(tenantId, { ...base, automation: false });
+  const off = await ada.json('POST', '/api/x/verify');
+  t.equal(off.status, 409);
+  t.match(off.body.error, { code: 'x_budget_refused', message: /no active plan/ });
+
+  server.host.setCeilings(tenantId, { ...base, xCostAllowanceCents: 1 });
+  const calls = server.x.requests.length;
+  const spent = await ada.json('POST', '/api/x/verify');
+  t.match(spent.body.error, { code: 'x_budget_refused', message: /kept for your posts/ });
+  t.equal(server.x.requests.length, calls, 'the call was not made');
+  await until(() => events.some((e) => e.kind === 'billing.x_budget' && (e.data as { reason: string }).reason === 'reads_reserved_for_posts'));
+  t.match(events.find((e) => (e.data as { reason?: string })?.reason === 'reads_reserved_for_posts')!.data, { notify: true });
+
+  server.host.setCeilings(tenantId, base);
+  t.equal((await ada.json('POST', '/api/x/verify')).status, 200, 'within the allowance the call goes through');
+});
