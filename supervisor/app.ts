@@ -44,6 +44,7 @@ import { TenantRegistry } from './tenants/registry.js';
 import { AlarmScheduler } from './tenants/scheduler.js';
 import { queueXConnectionNotice } from './x/notices.js';
 import { createXOAuthFlow } from './x/oauth-flow.js';
+import { XApps } from './x/apps.js';
 import { setUpX } from './x/setup.js';
 
 export interface Supervisor {
@@ -66,6 +67,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const secrets = new SecretBox(loadEncryptionKey(config, log.child({ component: 'secrets' })));
   const metrics = createMetrics();
   const x = await setUpX(config.x, config.mode, log.child({ component: 'x' }));
+  const xApps = new XApps({ db, secrets, server: x.server, endpoints: x.endpoints });
   const t = config.tenants;
   const host = new TenantHost({
     registry,
@@ -82,7 +84,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     devHooks: config.devHooks,
     logLevel: config.logLevel,
     secrets,
-    x: x?.tenantApp ?? null,
+    xAppFor: (tenantId) => xApps.forTenant(tenantId),
   });
   metrics.setTenantSource(host);
   const scheduler = new AlarmScheduler({ registry, host, log: log.child({ component: 'scheduler' }), batch: Math.max(64, t.threads * 4) });
@@ -117,6 +119,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     mail,
     appUrl,
     log: log.child({ component: 'billing' }),
+    billsUserDirectly: (userId) => xApps.billsUserDirectly(userId),
     tenants: {
       setCeilings: (tenantId, ceilings) => host.setCeilings(tenantId, ceilings),
       wake: (tenantId) => host.wake(tenantId, 'alarm'),
@@ -156,7 +159,9 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     auth,
     limits,
     host,
-    flow: x ? createXOAuthFlow({ db, secrets, app: x.settings, redirectUri: () => `${appUrl()}/api/x/callback` }) : null,
+    flow: createXOAuthFlow({ db, secrets, appFor: (userId, tenantId) => xApps.forUser(userId, tenantId)?.settings ?? null, redirectUri: () => `${appUrl()}/api/x/callback` }),
+    apps: xApps,
+    onAppChanged: (userId) => billing?.service.refresh(userId),
     appUrl,
     requestTimeoutMs: config.http.requestTimeoutMs,
   });
@@ -195,7 +200,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
-    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x?.close()]);
+    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x.close()]);
     db.close();
     throw error;
   }
@@ -233,7 +238,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
       clearInterval(billingSweep);
-      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x?.close()]);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());

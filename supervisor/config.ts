@@ -58,9 +58,18 @@ export interface Config {
  * when none is configured in sandbox mode, or none (self-host without an app: connecting explains
  * what to set). Serializes with the client secret as "[redacted]".
  */
-export type XAppConfig = { kind: 'none' } | { kind: 'sandbox' } | ({ kind: 'app' } & XAppSettings);
+export type XAppConfig = ({ kind: 'none' } & XEndpoints) | { kind: 'sandbox' } | ({ kind: 'app' } & XAppSettings);
 
-export interface XAppSettings {
+/** X's endpoints (settings, so the sandbox and tests use the same code). */
+export interface XEndpoints {
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  apiUrl: string;
+  uploadUrl: string;
+}
+
+export interface XAppSettings extends XEndpoints {
   clientId: string;
   /** null: a public client (PKCE only). */
   clientSecret: string | null;
@@ -320,6 +329,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const xEndpoints: XEndpoints = {
+    authorizeUrl: e.X_AUTHORIZE_URL,
+    tokenUrl: e.X_TOKEN_URL,
+    revokeUrl: e.X_REVOKE_URL,
+    apiUrl: e.X_API_URL.replace(/\/$/, ''),
+    uploadUrl: e.X_UPLOAD_URL,
+  };
+
   return {
     mode: e.TUITBOT_MODE,
     // A newcomer's sandbox stays on loopback; a container must listen on every interface.
@@ -365,17 +382,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               apiUrl: e.STRIPE_API_URL ?? null,
             }),
     x: e.X_API_CLIENT_ID
-      ? redactedX({
-          kind: 'app' as const,
-          clientId: e.X_API_CLIENT_ID,
-          clientSecret: e.X_API_CLIENT_SECRET ?? null,
-          authorizeUrl: e.X_AUTHORIZE_URL,
-          tokenUrl: e.X_TOKEN_URL,
-          revokeUrl: e.X_REVOKE_URL,
-          apiUrl: e.X_API_URL.replace(/\/$/, ''),
-          uploadUrl: e.X_UPLOAD_URL,
-        })
-      : { kind: e.TUITBOT_MODE === 'sandbox' ? 'sandbox' : 'none' },
+      ? redactedX({ kind: 'app' as const, clientId: e.X_API_CLIENT_ID, clientSecret: e.X_API_CLIENT_SECRET ?? null, ...xEndpoints })
+      : e.TUITBOT_MODE === 'sandbox'
+        ? { kind: 'sandbox' }
+        : { kind: 'none', ...xEndpoints },
     github:
       e.GITHUB_CLIENT_ID !== undefined && e.GITHUB_CLIENT_SECRET !== undefined
         ? redactedSecret({

@@ -21,7 +21,8 @@ export type AuditAction =
   | 'oauth_linked'
   | 'account_deleted'
   | 'x_connected'
-  | 'x_disconnected';
+  | 'x_disconnected'
+  | 'x_app_changed';
 
 export function audit(
   db: Database.Database,

@@ -52,6 +52,8 @@ export interface BillingOptions {
   appUrl: () => string;
   log: Logger;
   now?: () => number;
+  /** Whether X bills this user directly (their own X app): then no allowance applies. */
+  billsUserDirectly?: (userId: string) => boolean;
 }
 
 /** What a tenant reports for `billing.usage` (tenant-worker/handlers.ts). */
@@ -139,6 +141,7 @@ export class BillingService {
     if (!this.#o.overage) throw new HttpError(409, 'overage_unavailable', 'Overage billing is not offered here.');
     const row = this.#store.subscriptionOf(user.id);
     if (!row || !hasAccess(stateOf(row, this.#now()))) throw new HttpError(409, 'no_subscription', 'Overage needs an active plan.');
+    if (this.#o.billsUserDirectly?.(user.id)) throw new HttpError(409, 'own_x_app', 'With your own X app, X bills you directly: there is no allowance to go beyond.');
     const allowance = planById(row.plan).xAllowanceCents;
     const cap = input.capCents ?? null;
     if (cap !== null && cap > allowance * MAX_OVERAGE_CAP_MULTIPLE) {
@@ -157,11 +160,12 @@ export class BillingService {
     const now = this.#now();
     const row = this.#store.subscriptionOf(user.id);
     const state = stateOf(row, now);
-    const ceilings = ceilingsFor(row, now, this.#o.overage !== null);
+    const ownXApp = this.#o.billsUserDirectly?.(user.id) ?? false;
+    const ceilings = ceilingsFor(row, now, this.#o.overage !== null, ownXApp);
     const plan = row && state !== 'none' && state !== 'purged' ? planById(row.plan) : null;
     const usage = (await this.#o.tenants.request(user.tenant_id, 'billing.usage', { from: hasAccess(state) ? row!.period_start : null }, USAGE_TIMEOUT_MS)) as TenantUsage;
     const spentCents = usage.xSpentMicros / MICROS_PER_CENT;
-    const allowanceCents = hasAccess(state) ? ceilings.xCostAllowanceCents! : 0;
+    const allowanceCents = hasAccess(state) ? (ceilings.xCostAllowanceCents ?? 0) : 0;
     const overageCost = Math.max(0, Math.ceil(spentCents) - allowanceCents);
     const limit = (kind: 'reply' | 'tweet' | 'thread') => ({ used: usage.actions[kind].used, limit: usage.actions[kind].limit });
     return {
@@ -179,6 +183,8 @@ export class BillingService {
         threadsThisWeek: limit('thread'),
       },
       xAllowance: {
+        /** X bills the user directly (their own X app): the numbers below are for information. */
+        ownXApp,
         allowanceCents,
         spentCents: Math.round(spentCents * 100) / 100,
         remainingCents: Math.max(0, Math.round((allowanceCents - spentCents) * 100) / 100),
@@ -311,7 +317,13 @@ export class BillingService {
 
   /** The tenant's ceilings follow its subscription: stored for the next activation, pushed now if active. */
   #push(row: SubscriptionRow): void {
-    this.#o.tenants.setCeilings(row.tenant_id, ceilingsFor(row, this.#now(), this.#o.overage !== null));
+    this.#o.tenants.setCeilings(row.tenant_id, ceilingsFor(row, this.#now(), this.#o.overage !== null, this.#o.billsUserDirectly?.(row.user_id) ?? false));
+  }
+
+  /** Something outside billing changed what the ceilings say (the user's own X app): push them again. */
+  refresh(userId: string): void {
+    const row = this.#store.subscriptionOf(userId);
+    if (row) this.#push(row);
   }
 
   // ---- the clock -------------------------------------------------------------------------------
@@ -377,7 +389,8 @@ export class BillingService {
         const usage = (await this.#o.tenants.request(report.tenant_id, 'billing.usage', { from: report.period_start, to: report.period_end }, USAGE_TIMEOUT_MS)) as TenantUsage;
         const allowance = planById(report.plan as PlanId).xAllowanceCents;
         const cost = Math.max(0, Math.ceil(usage.xSpentMicros / MICROS_PER_CENT) - allowance);
-        const charge = overageCharge(cost);
+        // A user who switched to their own X app paid X themselves for that period.
+        const charge = this.#o.billsUserDirectly?.(report.user_id) ? 0 : overageCharge(cost);
         const customer = this.#store.customerOf(report.user_id);
         if (charge > 0 && customer) {
           await this.#o.stripe.billing.meterEvents

@@ -23,7 +23,7 @@ export const SANDBOX_OVERAGE_PRICE = 'price_sandbox_x_overage';
 
 export async function setUpBilling(
   config: BillingConfig,
-  deps: { db: Database.Database; tenants: BillingTenants; mail: OutboxQueue; appUrl: () => string; log: Logger },
+  deps: { db: Database.Database; tenants: BillingTenants; mail: OutboxQueue; appUrl: () => string; log: Logger; billsUserDirectly?: (userId: string) => boolean },
 ): Promise<BillingSetup | null> {
   if (config.kind === 'disabled') return null;
   if (config.kind === 'stripe') {

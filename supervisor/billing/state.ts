@@ -166,22 +166,28 @@ const NO_PLAN: NonNullable<Ceilings> = {
  * The ceilings a cloud tenant runs under. Without access it may still be set up (no plan yet) or
  * read (ended), but automation makes no X calls.
  */
-export function ceilingsFor(row: SubscriptionRow | undefined, now: number, overageOffered: boolean): NonNullable<Ceilings> {
+export function ceilingsFor(row: SubscriptionRow | undefined, now: number, overageOffered: boolean, ownXApp = false): NonNullable<Ceilings> {
   const state = stateOf(row, now);
   if (!row || !hasAccess(state)) return { ...NO_PLAN, plan: row && isReadOnly(state) ? row.plan : 'none', readOnly: isReadOnly(state) };
   const plan = planById(row.plan);
-  const overage = overageOffered && row.overage_opt_in === 1;
+  const overage = overageOffered && row.overage_opt_in === 1 && !ownXApp;
+  // With their own X app X bills the user: no allowance, no read budget, no URL ration.
+  const x = ownXApp
+    ? { xCostAllowanceCents: null, xPeriodStart: null, xReadCentsPerDay: null, xUrlPostsPerDay: null, xOverageCapCents: null }
+    : {
+        xCostAllowanceCents: plan.xAllowanceCents,
+        xPeriodStart: row.period_start,
+        xReadCentsPerDay: plan.xReadCentsPerDay,
+        xUrlPostsPerDay: plan.xUrlPostsPerDay,
+        xOverageCapCents: overage ? (row.overage_cap_cents ?? plan.xAllowanceCents * DEFAULT_OVERAGE_CAP_MULTIPLE) : null,
+      };
   return {
     plan: plan.id,
     repliesPerDay: plan.repliesPerDay,
     tweetsPerDay: plan.tweetsPerDay,
     threadsPerWeek: plan.threadsPerWeek,
     targets: plan.targets,
-    xCostAllowanceCents: plan.xAllowanceCents,
-    xPeriodStart: row.period_start,
-    xReadCentsPerDay: plan.xReadCentsPerDay,
-    xUrlPostsPerDay: plan.xUrlPostsPerDay,
-    xOverageCapCents: overage ? (row.overage_cap_cents ?? plan.xAllowanceCents * DEFAULT_OVERAGE_CAP_MULTIPLE) : null,
+    ...x,
     automation: true,
     readOnly: false,
   };

@@ -16,6 +16,9 @@ import type { Router } from '../http/router.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import { callTenant } from '../tenants/call.js';
 import type { TenantHost } from '../tenants/host.js';
+import * as v from 'valibot';
+import { HttpError } from '../http/errors.js';
+import type { XApps } from '../x/apps.js';
 import { XConnectFailure, type XConnectError, type XOAuthFlow } from '../x/oauth-flow.js';
 
 export interface XConnectionRouteDeps {
@@ -23,8 +26,10 @@ export interface XConnectionRouteDeps {
   auth: RequestAuth;
   limits: RateLimits;
   host: TenantHost;
-  /** null: no X app on this server (self-host without one). */
-  flow: XOAuthFlow | null;
+  flow: XOAuthFlow;
+  apps: XApps;
+  /** Called after a user's own X app was set or removed (billing re-computes the allowance). */
+  onAppChanged?: (userId: string) => void;
   appUrl: () => string;
   requestTimeoutMs: number;
 }
@@ -41,21 +46,25 @@ export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionR
 
   router.add('GET', '/api/x/connect', async (ctx) => {
     const caller = auth.require(ctx);
-    if (!deps.flow) return fail(ctx, 'not_configured', 'no X app configured');
     try {
       await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
     } catch (error) {
       if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many attempts');
       throw error;
     }
-    const url = deps.flow.begin({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id });
+    let url: URL;
+    try {
+      url = deps.flow.begin({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id });
+    } catch (error) {
+      if (error instanceof XConnectFailure) return fail(ctx, error.code, error.reason);
+      throw error;
+    }
     return { status: 302, headers: { Location: url.toString(), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } };
   });
 
   router.add('GET', '/api/x/callback', async (ctx) => {
     const caller = auth.caller(ctx);
     if (!caller) return fail(ctx, 'bad_state', 'no session at the callback');
-    if (!deps.flow) return fail(ctx, 'not_configured', 'no X app configured');
     try {
       await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
     } catch (error) {
@@ -85,7 +94,7 @@ export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionR
   router.add('GET', '/api/x/status', async (ctx) => {
     const caller = auth.require(ctx);
     const status = await callTenant(host, caller.user.tenant_id, 'x.status', {}, deps.requestTimeoutMs);
-    return json(200, { configured: deps.flow !== null, ...(status as object) });
+    return json(200, { configured: deps.apps.forUser(caller.user.id, caller.user.tenant_id) !== null, ...(status as object) });
   });
 
   // "Test the connection": X is asked who the account is (the tokens are refreshed if due).
@@ -98,6 +107,57 @@ export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionR
     const caller = auth.require(ctx);
     const status = await callTenant(host, caller.user.tenant_id, 'x.disconnect', {}, deps.requestTimeoutMs);
     audit(db, { userId: caller.user.id, action: 'x_disconnected', ip: ctx.ip });
-    return json(200, { configured: deps.flow !== null, ...(status as object) });
+    return json(200, { configured: deps.apps.forUser(caller.user.id, caller.user.tenant_id) !== null, ...(status as object) });
+  });
+
+  // A user's own X app: X bills them and no allowance applies. Write-only secret.
+  const appView = (userId: string, tenantId: string) => {
+    const resolved = deps.apps.forUser(userId, tenantId);
+    const own = deps.apps.own(userId);
+    return {
+      serverApp: deps.apps.serverApp,
+      own: own && { clientId: own.clientId, clientSecret: own.hasSecret ? 'set' : 'not set', updatedAt: own.updatedAt },
+      // Who pays X for this user's calls.
+      xBilling: resolved === null ? null : resolved.own ? 'user' : resolved.managed ? 'plan_allowance' : 'server_owner',
+    };
+  };
+  const requireDisconnected = async (tenantId: string) => {
+    const status = (await callTenant(host, tenantId, 'x.status', {}, deps.requestTimeoutMs)) as { connected: boolean };
+    if (status.connected) throw new HttpError(409, 'x_connected', 'Disconnect X first: its tokens belong to the current app.');
+  };
+  const appChanged = (userId: string, tenantId: string) => {
+    host.setXApp(tenantId, deps.apps.forTenant(tenantId));
+    deps.onAppChanged?.(userId);
+  };
+
+  router.add('GET', '/api/x/app', (ctx) => {
+    const caller = auth.require(ctx);
+    return json(200, appView(caller.user.id, caller.user.tenant_id));
+  });
+
+  router.add('PUT', '/api/x/app', async (ctx) => {
+    const caller = auth.require(ctx);
+    const body = await ctx.json(OwnApp);
+    await limits.consume(['x_connect_account', caller.user.id]);
+    await requireDisconnected(caller.user.tenant_id);
+    deps.apps.setOwn(caller.user.id, caller.user.tenant_id, { clientId: body.clientId, clientSecret: body.clientSecret ?? null });
+    audit(db, { userId: caller.user.id, action: 'x_app_changed', ip: ctx.ip, detail: { clientId: body.clientId } });
+    appChanged(caller.user.id, caller.user.tenant_id);
+    return json(200, appView(caller.user.id, caller.user.tenant_id));
+  });
+
+  router.add('DELETE', '/api/x/app', async (ctx) => {
+    const caller = auth.require(ctx);
+    await requireDisconnected(caller.user.tenant_id);
+    if (deps.apps.removeOwn(caller.user.id)) {
+      audit(db, { userId: caller.user.id, action: 'x_app_changed', ip: ctx.ip, detail: { clientId: null } });
+      appChanged(caller.user.id, caller.user.tenant_id);
+    }
+    return json(200, appView(caller.user.id, caller.user.tenant_id));
   });
 }
+
+const OwnApp = v.strictObject({
+  clientId: v.pipe(v.string('must be a string'), v.trim(), v.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be the OAuth 2.0 Client ID from the X developer portal')),
+  clientSecret: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'is too long')))),
+});

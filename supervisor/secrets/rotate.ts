@@ -25,6 +25,12 @@ const MANAGEMENT_SEALED = [
     column: 'code_verifier',
     field: 'x_pkce_verifier',
   },
+  {
+    sql: 'SELECT a.rowid AS row, a.client_secret AS value, u.tenant_id AS tenant FROM x_own_apps a JOIN users u ON u.id = a.user_id WHERE a.client_secret IS NOT NULL',
+    table: 'x_own_apps',
+    column: 'client_secret',
+    field: 'x_client_secret',
+  },
 ] as const;
 
 export interface RotationReport {

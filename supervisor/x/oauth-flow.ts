@@ -13,7 +13,8 @@ import type { SecretBox } from '../../protocol/index.js';
 import { hashToken } from '../auth/tokens.js';
 import type { XAppSettings } from '../config.js';
 
-export const X_SCOPES = ['tweet.read', 'tweet.write', 'users.read', 'offline.access'];
+// media.write: attaching images and video to posts needs it (X's v2 media upload).
+export const X_SCOPES = ['tweet.read', 'tweet.write', 'users.read', 'offline.access', 'media.write'];
 export const STATE_TTL_MS = 10 * 60 * 1000;
 const HTTP_TIMEOUT_MS = 10_000;
 
@@ -53,6 +54,7 @@ export interface XOAuthFlow {
 }
 
 interface StateRow {
+  client_id: string;
   user_id: string;
   session_id: string;
   code_verifier: string;
@@ -60,16 +62,28 @@ interface StateRow {
   used_at: number | null;
 }
 
-export function createXOAuthFlow(deps: { db: Database.Database; secrets: SecretBox; app: XAppSettings; redirectUri: () => string; now?: () => number }): XOAuthFlow {
-  const { db, secrets, app } = deps;
+export function createXOAuthFlow(deps: {
+  db: Database.Database;
+  secrets: SecretBox;
+  /** The app this user connects through (the server's or their own); null: none. */
+  appFor: (userId: string, tenantId: string) => XAppSettings | null;
+  redirectUri: () => string;
+  now?: () => number;
+}): XOAuthFlow {
+  const { db, secrets } = deps;
   const now = deps.now ?? Date.now;
-  const client = () => new OAuth2Client(app.clientId, app.clientSecret, deps.redirectUri());
+  const client = (app: XAppSettings) => new OAuth2Client(app.clientId, app.clientSecret, deps.redirectUri());
+  const appOf = (userId: string, tenantId: string) => {
+    const app = deps.appFor(userId, tenantId);
+    if (!app) throw new XConnectFailure('not_configured', 'no X app for this user');
+    return app;
+  };
 
   /** Marks the state used and returns it, once; any later call finds it used. */
   const consume = (state: string, sessionId: string): StateRow => {
     const hash = hashToken(state);
     return db.transaction(() => {
-      const row = db.prepare<[Uint8Array], StateRow>('SELECT user_id, session_id, code_verifier, expires_at, used_at FROM x_oauth_states WHERE state_hash = ?').get(hash);
+      const row = db.prepare<[Uint8Array], StateRow>('SELECT client_id, user_id, session_id, code_verifier, expires_at, used_at FROM x_oauth_states WHERE state_hash = ?').get(hash);
       if (!row) throw new XConnectFailure('bad_state', 'unknown state');
       if (row.used_at !== null) throw new XConnectFailure('bad_state', 'state already used');
       db.prepare('UPDATE x_oauth_states SET used_at = ? WHERE state_hash = ?').run(now(), hash);
@@ -81,14 +95,16 @@ export function createXOAuthFlow(deps: { db: Database.Database; secrets: SecretB
 
   return {
     begin({ userId, tenantId, sessionId }) {
+      const app = appOf(userId, tenantId);
       const state = generateState();
       const verifier = generateCodeVerifier();
       const at = now();
       db.transaction(() => {
         // Old attempts of this user are done with; keep the table small.
         db.prepare('DELETE FROM x_oauth_states WHERE user_id = ? AND (expires_at <= ? OR used_at IS NOT NULL)').run(userId, at);
-        db.prepare('INSERT INTO x_oauth_states (state_hash, user_id, session_id, code_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        db.prepare('INSERT INTO x_oauth_states (state_hash, client_id, user_id, session_id, code_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
           hashToken(state),
+          app.clientId,
           userId,
           sessionId,
           secrets.seal(tenantId, 'x_pkce_verifier', verifier),
@@ -96,7 +112,7 @@ export function createXOAuthFlow(deps: { db: Database.Database; secrets: SecretB
           at + STATE_TTL_MS,
         );
       })();
-      return client().createAuthorizationURLWithPKCE(app.authorizeUrl, state, CodeChallengeMethod.S256, verifier, X_SCOPES);
+      return client(app).createAuthorizationURLWithPKCE(app.authorizeUrl, state, CodeChallengeMethod.S256, verifier, X_SCOPES);
     },
 
     abandon({ sessionId, state }) {
@@ -108,12 +124,14 @@ export function createXOAuthFlow(deps: { db: Database.Database; secrets: SecretB
       }
     },
 
-    async finish({ tenantId, sessionId, state, code }) {
+    async finish({ userId, tenantId, sessionId, state, code }) {
       const row = consume(state, sessionId);
+      const app = appOf(userId, tenantId);
+      if (app.clientId !== row.client_id) throw new XConnectFailure('bad_state', 'the X app changed during the attempt');
       const verifier = secrets.open(tenantId, 'x_pkce_verifier', row.code_verifier);
       let tokens;
       try {
-        tokens = await withTimeout(client().validateAuthorizationCode(app.tokenUrl, code, verifier));
+        tokens = await withTimeout(client(app).validateAuthorizationCode(app.tokenUrl, code, verifier));
       } catch (error) {
         if (error instanceof OAuth2RequestError) throw new XConnectFailure('exchange_failed', `token endpoint refused: ${error.code}`);
         if (error instanceof ArcticFetchError || error instanceof UnexpectedResponseError || error instanceof TimeoutError) {

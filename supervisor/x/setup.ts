@@ -3,22 +3,25 @@
  * the sandbox's simulated X on loopback in sandbox mode when none is configured, or none.
  */
 import type { Logger } from 'pino';
-import type { XApp } from '../../protocol/index.js';
-import type { Mode, XAppConfig, XAppSettings } from '../config.js';
+import type { Mode, XAppConfig, XAppSettings, XEndpoints } from '../config.js';
 
 export interface XSetup {
-  settings: XAppSettings;
-  /** What tenant threads get: the app, and whether we pay X for its calls (the allowance applies). */
-  tenantApp: XApp;
+  /** The server's app, or null when users must bring their own. */
+  server: { settings: XAppSettings; managed: boolean } | null;
+  /** X's endpoints, for users' own apps too. */
+  endpoints: XEndpoints;
   close(): Promise<void>;
 }
 
-export async function setUpX(config: XAppConfig, mode: Mode, log: Logger): Promise<XSetup | null> {
-  if (config.kind === 'none') return null;
+export async function setUpX(config: XAppConfig, mode: Mode, log: Logger): Promise<XSetup> {
+  if (config.kind === 'none') {
+    const { kind: _kind, ...endpoints } = config;
+    return { server: null, endpoints, close: async () => {} };
+  }
   if (config.kind === 'app') {
     const { kind: _kind, ...settings } = config;
     // Only our cloud app is paid by us; a self-hoster's app bills the self-hoster.
-    return { settings, tenantApp: tenantAppOf(settings, mode === 'cloud'), close: async () => {} };
+    return { server: { settings, managed: mode === 'cloud' }, endpoints: endpointsOf(settings), close: async () => {} };
   }
   // The sandbox switch: the only production path that reaches into sandbox/x.
   const { startFakeX } = await import('../../sandbox/x/index.js');
@@ -26,10 +29,9 @@ export async function setUpX(config: XAppConfig, mode: Mode, log: Logger): Promi
   const settings: XAppSettings = { ...fake.settings };
   log.warn({ url: fake.url }, 'SANDBOX: "Connect X" uses a simulated X (consent page, API, a world that evolves); nothing reaches the real X');
   // The sandbox plays the cloud: its allowance is simulated as if we paid X.
-  return { settings, tenantApp: tenantAppOf(settings, true), close: () => fake.close() };
+  return { server: { settings, managed: true }, endpoints: endpointsOf(settings), close: () => fake.close() };
 }
 
-function tenantAppOf(settings: XAppSettings, managed: boolean): XApp {
-  const { clientId, clientSecret, tokenUrl, revokeUrl, apiUrl, uploadUrl } = settings;
-  return { clientId, clientSecret, tokenUrl, revokeUrl, apiUrl, uploadUrl, managed };
+function endpointsOf({ authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl }: XAppSettings): XEndpoints {
+  return { authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl };
 }

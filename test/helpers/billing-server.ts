@@ -24,6 +24,8 @@ export interface BillingServer extends AuthServer {
   billing: BillingService;
   /** Our clock (grace and purge deadlines); Stripe's is `stripeNow`. */
   clock: { now: number; stripeNow: number };
+  /** Users who brought their own X app (X bills them). */
+  ownXApps: Set<string>;
   /** Moves both clocks to `at` and lets Stripe act on it (renewals, retries), then waits for delivery. */
   advance(at: number): Promise<void>;
   signup(email: string): Promise<Browser>;
@@ -33,6 +35,7 @@ export interface BillingServer extends AuthServer {
 
 export async function startBillingServer(options: { overage?: boolean } = {}): Promise<BillingServer> {
   const clock = { now: T0, stripeNow: T0 };
+  const ownXApps = new Set<string>();
   const stripe = await startFakeStripe({
     webhookSecret: WEBHOOK_SECRET,
     now: () => clock.stripeNow,
@@ -68,6 +71,7 @@ export async function startBillingServer(options: { overage?: boolean } = {}): P
         appUrl: deps.appUrl,
         log: deps.log,
         now: () => clock.now,
+        billsUserDirectly: (userId) => ownXApps.has(userId),
       });
       addBillingRoutes(router, { billing, auth: deps.auth, limits: deps.limits });
     },
@@ -79,6 +83,7 @@ export async function startBillingServer(options: { overage?: boolean } = {}): P
     stripe,
     billing,
     clock,
+    ownXApps,
     async advance(at) {
       clock.now = at;
       clock.stripeNow = at;

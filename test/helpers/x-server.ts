@@ -3,7 +3,8 @@
  * sandbox's simulated X on loopback, with the test's clock for the OAuth state.
  */
 import { randomBytes } from 'node:crypto';
-import { keyringOf, SecretBox, type XApp } from '../../protocol/index.js';
+import { keyringOf, SecretBox } from '../../protocol/index.js';
+import { XApps } from '../../supervisor/x/apps.js';
 import { addXConnectionRoutes } from '../../supervisor/routes/x-connection.js';
 import { createXOAuthFlow } from '../../supervisor/x/oauth-flow.js';
 import { queueXConnectionNotice } from '../../supervisor/x/notices.js';
@@ -13,6 +14,7 @@ import { startAuthServer, type AuthServer } from './auth-server.js';
 
 export interface XServer extends AuthServer {
   x: FakeX;
+  apps: XApps;
   secrets: SecretBox;
   clock: { now: number };
   signup(email: string): Promise<Browser>;
@@ -29,18 +31,21 @@ export async function startXServer(options: { fakeX?: FakeXOptions; publicClient
   });
   const settings = { ...x.settings, ...(options.publicClient && { clientId: 'public-client', clientSecret: null }) };
   const secrets = new SecretBox(keyringOf(randomBytes(32)));
-  const app: XApp = { ...settings, managed: true };
+  let apps!: XApps;
   const clock = { now: Date.now() };
   let base = '';
   const server = await startAuthServer({
-    tenants: { secrets, x: app },
+    tenants: { secrets, xAppFor: (tenantId) => apps.forTenant(tenantId) },
     register(router, deps) {
+      const { authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl } = settings;
+      apps = new XApps({ db: deps.db, secrets, server: { settings, managed: true }, endpoints: { authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl } });
       addXConnectionRoutes(router, {
         db: deps.db,
         auth: deps.auth,
         limits: deps.limits,
         host: deps.host,
-        flow: createXOAuthFlow({ db: deps.db, secrets, app: settings, redirectUri: () => `${base}/api/x/callback`, now: () => clock.now }),
+        flow: createXOAuthFlow({ db: deps.db, secrets, appFor: (userId, tenantId) => apps.forUser(userId, tenantId)?.settings ?? null, redirectUri: () => `${base}/api/x/callback`, now: () => clock.now }),
+        apps,
         appUrl: deps.appUrl,
         requestTimeoutMs: 5_000,
       });
@@ -51,6 +56,9 @@ export async function startXServer(options: { fakeX?: FakeXOptions; publicClient
   return {
     ...server,
     x,
+    get apps() {
+      return apps;
+    },
     secrets,
     clock,
     async signup(email) {

@@ -93,7 +93,7 @@ t.test('.env.example documents every variable the product reads', async (t) => {
 
 t.test('the X app: ours or the self-hoster\'s, the simulated X in the sandbox, none otherwise; the secret never prints', async (t) => {
   t.same(loadConfig({}).x, { kind: 'sandbox' });
-  t.same(loadConfig({ TUITBOT_MODE: 'self-host' }).x, { kind: 'none' });
+  t.match(loadConfig({ TUITBOT_MODE: 'self-host' }).x, { kind: 'none', tokenUrl: 'https://api.x.com/2/oauth2/token' });
   const x = loadConfig({ TUITBOT_MODE: 'self-host', X_API_CLIENT_ID: 'mine', X_API_CLIENT_SECRET: 's3cr3t-value', X_API_URL: 'https://api.x.com/2/' }).x;
   t.match(x, { kind: 'app', clientId: 'mine', tokenUrl: 'https://api.x.com/2/oauth2/token', apiUrl: 'https://api.x.com/2' });
   t.notOk((JSON.stringify(x) + inspect(x)).includes('s3cr3t-value'));

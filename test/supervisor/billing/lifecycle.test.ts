@@ -391,3 +391,21 @@ t.test('billing disabled (self-host): the routes say so', async (t) => {
   t.match(checkout, { status: 404, body: { error: { code: 'billing_disabled' } } });
   t.equal((await fetch(`${server.base}/webhooks/stripe`, { method: 'POST', body: '{}' })).status, 404);
 });
+
+t.test('with their own X app a user has no allowance (X bills them) and cannot opt in to overage', async (t) => {
+  const server = await startBillingServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  await server.subscribe(ada, 'growth');
+  const { id: userId, tenant_id: tenantId } = userOf(server, 'ada@example.com');
+  server.ownXApps.add(userId);
+  server.billing.refresh(userId);
+  t.match(server.registry.get(tenantId)!.ceilings, { plan: 'growth', repliesPerDay: 15, xCostAllowanceCents: null, xReadCentsPerDay: null, automation: true });
+  const inside = (await server.host.request(tenantId, 'status', {}, 5_000)) as { ceilings: { xCostAllowanceCents: number | null } };
+  t.equal(inside.ceilings.xCostAllowanceCents, null, 'the running tenant knows at once');
+  t.match(await status(ada), { xAllowance: { ownXApp: true, allowanceCents: 0 }, ceilings: { repliesPerDay: 15 } });
+  t.match(await ada.json('PUT', '/api/billing/overage', { enabled: true }), { status: 409, body: { error: { code: 'own_x_app' } } });
+  server.ownXApps.delete(userId);
+  server.billing.refresh(userId);
+  t.match(server.registry.get(tenantId)!.ceilings, { xCostAllowanceCents: 1700 });
+});

@@ -32,6 +32,10 @@ function seeded(t: Test) {
     'session',
     box.seal(user.tenant_id, 'x_pkce_verifier', 'VERIFIER'),
   );
+  db.prepare("INSERT INTO x_own_apps (user_id, client_id, client_secret, created_at, updated_at) VALUES (?, 'own-app', ?, 0, 0)").run(
+    user.id,
+    box.seal(user.tenant_id, 'x_client_secret', 'OWN SECRET'),
+  );
   checkpointAndClose(db);
   const tenantDb = openDatabase(registry.dbPath(user.tenant_id), 'tenant');
   tenantDb
@@ -48,6 +52,7 @@ function sealedValues(dir: string, tenantPath: string): string[] {
     return [
       (db.prepare('SELECT totp_secret FROM users').get() as { totp_secret: string }).totp_secret,
       (db.prepare('SELECT code_verifier FROM x_oauth_states').get() as { code_verifier: string }).code_verifier,
+      (db.prepare('SELECT client_secret FROM x_own_apps').get() as { client_secret: string }).client_secret,
       ...Object.values(tenant.prepare('SELECT access_token, refresh_token FROM x_connection').get() as Record<string, string>),
     ];
   } finally {
@@ -68,16 +73,22 @@ t.test('rotate-key --generate then rotate-key: every secret is re-sealed under t
   t.equal(keyring.currentId, currentId);
   t.ok(keyring.keys.has(previousId));
   const report = rotateSecrets(dir, new SecretBox(keyring));
-  t.same(report, { keyId: currentId, management: 2, tenants: { resealed: 2, done: 1, busy: [] } });
+  t.same(report, { keyId: currentId, management: 3, tenants: { resealed: 2, done: 1, busy: [] } });
   t.ok(sealedValues(dir, tenantPath).every((value) => value.startsWith(`v1.${currentId}.`)));
 
   // Without the old key everything still opens: the rotation is complete.
   rmSync(join(dir, PREVIOUS_KEYS_FILE));
   const fresh = new SecretBox(loadEncryptionKey(loadConfig({ DATA_DIR: dir }), captureLog().log));
-  const [totp, verifier, access, refresh] = sealedValues(dir, tenantPath);
+  const [totp, verifier, own, access, refresh] = sealedValues(dir, tenantPath);
   t.same(
-    [fresh.open(tenantId, 'totp_secret', totp!), fresh.open(tenantId, 'x_pkce_verifier', verifier!), fresh.open(tenantId, 'x_access_token', access!), fresh.open(tenantId, 'x_refresh_token', refresh!)],
-    ['SEED', 'VERIFIER', 'ACCESS', 'REFRESH'],
+    [
+      fresh.open(tenantId, 'totp_secret', totp!),
+      fresh.open(tenantId, 'x_pkce_verifier', verifier!),
+      fresh.open(tenantId, 'x_client_secret', own!),
+      fresh.open(tenantId, 'x_access_token', access!),
+      fresh.open(tenantId, 'x_refresh_token', refresh!),
+    ],
+    ['SEED', 'VERIFIER', 'OWN SECRET', 'ACCESS', 'REFRESH'],
   );
   t.same(rotateSecrets(dir, fresh), { keyId: currentId, management: 0, tenants: { resealed: 0, done: 1, busy: [] } }, 'a second run has nothing to do');
 });
@@ -88,7 +99,7 @@ t.test('ENCRYPTION_KEY rotation: the new key in the variable, the old one in ENC
   const newKey = randomBytes(32);
   const config = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: newKey.toString('base64'), ENCRYPTION_KEYS_PREVIOUS: `${randomBytes(32).toString('hex')},${oldKey.toString('base64')}` });
   const report = rotateSecrets(dir, new SecretBox(loadEncryptionKey(config, captureLog().log)));
-  t.match(report, { keyId: keyIdOf(newKey), management: 2, tenants: { resealed: 2 } });
+  t.match(report, { keyId: keyIdOf(newKey), management: 3, tenants: { resealed: 2 } });
   t.ok(sealedValues(dir, tenantPath).every((value) => value.startsWith(`v1.${keyIdOf(newKey)}.`)));
 });
 
@@ -100,7 +111,7 @@ t.test('a tenant DB in use by an active tenant is skipped and reported, not wait
   holder.prepare('UPDATE x_connection SET updated_at = 1').run();
   const report = rotateSecrets(dir, new SecretBox(loadEncryptionKey(loadConfig({ DATA_DIR: dir }), captureLog().log)));
   t.same(report.tenants.busy, [tenantId]);
-  t.equal(report.management, 2, 'the rest is done');
+  t.equal(report.management, 3, 'the rest is done');
   holder.close();
 });
 
@@ -109,7 +120,7 @@ t.test('the CLI: rotate-key --generate, refused with ENCRYPTION_KEY; rotate-key 
   const generated = runCli(['rotate-key', '--generate'], { DATA_DIR: dir });
   t.equal(generated.status, 0, generated.stderr);
   t.match(generated.stdout, /new key [0-9a-f]{8} .*the old key [0-9a-f]{8} is kept/);
-  t.match(generated.stdout, /re-sealed under key [0-9a-f]{8}: 2 value\(s\) in management.db, 2 in 1 tenant DB\(s\)/);
+  t.match(generated.stdout, /re-sealed under key [0-9a-f]{8}: 3 value\(s\) in management.db, 2 in 1 tenant DB\(s\)/);
   t.ok(existsSync(join(dir, PREVIOUS_KEYS_FILE)));
   const refused = runCli(['rotate-key', '--generate'], { DATA_DIR: dir, ENCRYPTION_KEY: randomBytes(32).toString('base64') });
   t.equal(refused.status, 2);

@@ -224,3 +224,32 @@ t.test('the X allowance gates real calls: no plan refuses them, an exhausted all
   server.host.setCeilings(tenantId, base);
   t.equal((await ada.json('POST', '/api/x/verify')).status, 200, 'within the allowance the call goes through');
 });
+
+t.test("a user's own X app: connect through it, the secret is write-only and sealed, and it cannot change while connected", async (t) => {
+  const server = await startXServer({
+    fakeX: { clients: [{ clientId: 'sandbox-x-client', clientSecret: 'sandbox-x-secret' }, { clientId: 'adas-own-app', clientSecret: 'adas-own-secret' }] },
+  });
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  t.match((await ada.json('GET', '/api/x/app')).body, { serverApp: true, own: null, xBilling: 'plan_allowance' });
+
+  const bad = await ada.json('PUT', '/api/x/app', { clientId: 'has spaces', extra: 1 });
+  t.equal(bad.status, 422);
+  const set = await ada.json('PUT', '/api/x/app', { clientId: 'adas-own-app', clientSecret: 'adas-own-secret' });
+  t.equal(set.status, 200);
+  t.match(set.body, { own: { clientId: 'adas-own-app', clientSecret: 'set' }, xBilling: 'user' });
+  t.notOk(JSON.stringify(set.body).includes('adas-own-secret'), 'the secret is never returned');
+  const stored = server.db.prepare('SELECT client_secret FROM x_own_apps').get() as { client_secret: string };
+  t.match(stored.client_secret, /^v1\./, 'sealed at rest');
+
+  const consent = new URL(await server.connect(ada));
+  t.equal(consent.searchParams.get('client_id'), 'adas-own-app', 'the handshake uses her app');
+  t.equal(await server.callback(ada, await server.x.approve(consent.toString(), { username: 'ada_builds' })), `${server.base}/dashboard/x?connected=ada_builds`);
+  t.match((await ada.json('POST', '/api/x/verify')).body, { ok: true, account: { username: 'ada_builds' } }, 'the tenant talks to X through her app');
+
+  t.match(await ada.json('PUT', '/api/x/app', { clientId: 'another-app' }), { status: 409, body: { error: { code: 'x_connected' } } });
+  t.match(await ada.json('DELETE', '/api/x/app'), { status: 409 });
+  await ada.json('DELETE', '/api/x/disconnect');
+  t.match((await ada.json('DELETE', '/api/x/app')).body, { own: null, xBilling: 'plan_allowance' });
+  t.equal(new URL(await server.connect(ada)).searchParams.get('client_id'), 'sandbox-x-client', 'back to the server app');
+});

@@ -31,7 +31,7 @@ t.test('sandbox: Connect X through the consent page, then the API shows the @han
   const authorize = new URL(connect.headers.get('location')!);
   t.equal(authorize.pathname, '/i/oauth2/authorize');
   t.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
-  t.equal(authorize.searchParams.get('scope'), 'tweet.read tweet.write users.read offline.access');
+  t.equal(authorize.searchParams.get('scope'), 'tweet.read tweet.write users.read offline.access media.write');
   t.equal(authorize.searchParams.get('redirect_uri'), `${server.base}/api/x/callback`);
 
   const back = new URL(await consent(authorize.toString(), 'indie_maker'));
