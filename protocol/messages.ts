@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 5;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -135,6 +135,8 @@ export const ToTenantSchema = v.variant('type', [
   v.object({ type: v.literal('hibernate'), reason: v.picklist(['idle', 'evict']) }),
   /** The process is stopping: like hibernate, but in-flight work is abandoned at `deadline`. */
   v.object({ type: v.literal('shutdown'), deadline: epochMs }),
+  /** Requests that arrived in one turn of the supervisor's event loop: one hop for all of them. */
+  v.object({ type: v.literal('requests'), requests: v.pipe(v.array(RequestSchema), v.minLength(1)) }),
 ]);
 export type ToTenant = v.InferOutput<typeof ToTenantSchema>;
 
@@ -172,6 +174,8 @@ export const ToSupervisorSchema = v.variant('type', [
   v.object({ type: v.literal('metrics'), metrics: TenantMetricsSchema }),
   /** Sent after every tick so the supervisor can persist when to wake the tenant next. */
   v.object({ type: v.literal('tick'), runs: v.array(JobRunSchema), nextAlarmAt: v.nullable(epochMs) }),
+  /** Responses ready in one turn of the tenant's event loop, in one message. */
+  v.object({ type: v.literal('responses'), responses: v.pipe(v.array(ResponseSchema), v.minLength(1)) }),
 ]);
 export type ToSupervisor = v.InferOutput<typeof ToSupervisorSchema>;
 

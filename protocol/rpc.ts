@@ -91,6 +91,17 @@ export function parseMessage<S extends v.GenericSchema>(
   return { ok: false, problem };
 }
 
+/**
+ * The items of a batch message (`requests` or `responses`) that failed validation as a whole, so
+ * the receiver can judge them one by one; undefined when `data` is not such a batch.
+ */
+export function itemsOfBatch(data: unknown, type: 'requests' | 'responses'): unknown[] | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const message = data as Record<string, unknown>;
+  const items = message[type];
+  return message['type'] === type && Array.isArray(items) ? items : undefined;
+}
+
 /** The `id` of a message that failed validation, if it carries a usable one. */
 export function correlationIdOf(data: unknown): number | undefined {
   if (typeof data !== 'object' || data === null) return undefined;

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import {
   parseMessage,
   correlationIdOf,
+  itemsOfBatch,
   RemoteError,
   ToTenantSchema,
   TenantSecrets,
@@ -21,6 +22,7 @@ import {
   type Ceilings,
   type Hibernated,
   type Request,
+  type Response,
   type ToSupervisor,
   type ToTenant,
 } from '../protocol/index.js';
@@ -51,6 +53,9 @@ export class TenantActor {
   readonly #secrets: TenantSecrets | null;
   #xAccount: XAccount | null = null;
   #inflight = new Set<Promise<unknown>>();
+  /** Answers of the requests being handled now, to travel in one message. */
+  #responses: Response[] = [];
+  #answeringBatch = false;
   #tickRunning: Promise<void> | null = null;
   #tickAgain = false;
   #alarmTimer: NodeJS.Timeout | null = null;
@@ -96,9 +101,15 @@ export class TenantActor {
   #receive(data: unknown): void {
     const parsed = parseMessage(ToTenantSchema, data);
     if (!parsed.ok) {
+      // One bad request must not fail the others that travelled with it: judge them one by one.
+      const items = itemsOfBatch(data, 'requests');
+      if (items && items.length > 0) {
+        for (const item of items) this.#receive(item);
+        return;
+      }
       this.#log.warn({ problem: parsed.problem }, 'rejected malformed message from supervisor');
       const id = correlationIdOf(data);
-      if (id !== undefined) this.#post({ type: 'response', id, ok: false, error: { code: 'protocol_error', message: parsed.problem } });
+      if (id !== undefined) this.#respond({ type: 'response', id, ok: false, error: { code: 'protocol_error', message: parsed.problem } });
       return;
     }
     this.#handle(parsed.message);
@@ -108,6 +119,13 @@ export class TenantActor {
     switch (message.type) {
       case 'request':
         this.#track(this.#answer(message));
+        return;
+      case 'requests':
+        // Answers given synchronously (refusals) wait for the others of the batch.
+        this.#answeringBatch = true;
+        for (const request of message.requests) this.#track(this.#answer(request));
+        this.#answeringBatch = false;
+        queueMicrotask(this.#flushResponses);
         return;
       case 'alarm':
         void this.#tick();
@@ -127,27 +145,27 @@ export class TenantActor {
   async #answer(request: Request): Promise<void> {
     const { id, method } = request;
     if (this.#closing) {
-      this.#post({ type: 'response', id, ok: false, error: { code: 'hibernating', message: 'The tenant is hibernating; retry.' } });
+      this.#respond({ type: 'response', id, ok: false, error: { code: 'hibernating', message: 'The tenant is hibernating; retry.' } });
       return;
     }
     if (Date.now() >= request.deadline) {
-      this.#post({ type: 'response', id, ok: false, error: { code: 'deadline_exceeded', message: 'The request expired before it started.' } });
+      this.#respond({ type: 'response', id, ok: false, error: { code: 'deadline_exceeded', message: 'The request expired before it started.' } });
       return;
     }
     const handler = Object.hasOwn(this.#handlers, method) ? this.#handlers[method] : undefined;
     if (!handler) {
-      this.#post({ type: 'response', id, ok: false, error: { code: 'unknown_method', message: `No handler for "${method}".` } });
+      this.#respond({ type: 'response', id, ok: false, error: { code: 'unknown_method', message: `No handler for "${method}".` } });
       return;
     }
     try {
       const result = await handler(this.#context(id), request.params);
-      this.#post({ type: 'response', id, ok: true, result });
+      this.#respond({ type: 'response', id, ok: true, result });
     } catch (error) {
       if (error instanceof RemoteError) {
-        this.#post({ type: 'response', id, ok: false, error: error.toBody() });
+        this.#respond({ type: 'response', id, ok: false, error: error.toBody() });
       } else {
         this.#log.error({ err: error, method }, 'request handler failed');
-        this.#post({ type: 'response', id, ok: false, error: { code: 'internal_error', message: 'The tenant failed to handle the request.' } });
+        this.#respond({ type: 'response', id, ok: false, error: { code: 'internal_error', message: 'The tenant failed to handle the request.' } });
       }
     }
   }
@@ -265,6 +283,7 @@ export class TenantActor {
       const nextAlarmAt = this.#jobs.nextAlarmAt();
       checkpointAndClose(this.#db);
       this.#stopTimers();
+      this.#flushResponses();
       this.#port.close();
       this.#done({ type: 'hibernated', nextAlarmAt });
     } catch (error) {
@@ -273,7 +292,23 @@ export class TenantActor {
     }
   }
 
+  #respond(response: Response): void {
+    this.#responses.push(response);
+    // A microtask, not setImmediate: it runs after the answers of a batch's synchronous handlers,
+    // and before anything the handlers scheduled (a crash must not swallow an answer already given).
+    if (this.#responses.length === 1 && !this.#answeringBatch) queueMicrotask(this.#flushResponses);
+  }
+
+  readonly #flushResponses = (): void => {
+    const responses = this.#responses;
+    if (responses.length === 0) return;
+    this.#responses = [];
+    this.#port.postMessage(responses.length === 1 ? responses[0] : { type: 'responses', responses });
+  };
+
   #post(message: ToSupervisor): void {
+    // Keeps the order the tenant said things in (an event before the answer it belongs to).
+    this.#flushResponses();
     this.#port.postMessage(message);
   }
 }

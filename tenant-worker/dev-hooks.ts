@@ -22,6 +22,12 @@ export function devHandlers(post: (message: unknown) => void): Record<string, Ha
       return { sent: 3 };
     },
 
+    /** Answers this request inside a batch whose other answer is well-formed (an unknown id). */
+    'dev.garbage-batch': (context) => {
+      post({ type: 'responses', responses: [{ type: 'response', id: context.requestId, ok: 'maybe' }, { type: 'response', id: 2 ** 40, ok: true }] });
+      return { sent: 1 };
+    },
+
     /** An uncaught exception outside any request: the thread dies. */
     'dev.throw': () => {
       setImmediate(() => {

@@ -56,6 +56,17 @@ const ConnectParams = v.object({
 });
 
 
+/** Statements compiled once per open DB (the activation), not per request. */
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function prepared<P extends unknown[], R>(db: Database.Database, sql: string): Database.Statement<P, R> {
+  let byDb = statements.get(db);
+  if (!byDb) statements.set(db, (byDb = new Map()));
+  let statement = byDb.get(sql);
+  if (!statement) byDb.set(sql, (statement = db.prepare(sql)));
+  return statement as Database.Statement<P, R>;
+}
+
 const SettingKey = v.object({ key: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,99}$/)) });
 const SettingPut = v.object({ ...SettingKey.entries, value: v.unknown() });
 
@@ -72,7 +83,7 @@ export const handlers: Record<string, Handler> = {
 
   'settings.get': (context, params) => {
     const { key } = validate(SettingKey, params);
-    const row = context.db.prepare<[string], { value: string; updated_at: number }>('SELECT value, updated_at FROM settings WHERE key = ?').get(key);
+    const row = prepared<[string], { value: string; updated_at: number }>(context.db, 'SELECT value, updated_at FROM settings WHERE key = ?').get(key);
     if (!row) throw new RemoteError('not_found', `No setting "${key}".`);
     return { key, value: JSON.parse(row.value) as unknown, updatedAt: row.updated_at };
   },
@@ -80,9 +91,11 @@ export const handlers: Record<string, Handler> = {
   'settings.put': (context, params) => {
     const { key, value } = validate(SettingPut, params);
     const updatedAt = Date.now();
-    context.db
-      .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
-      .run(key, JSON.stringify(value ?? null), updatedAt);
+    prepared(context.db, 'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(
+      key,
+      JSON.stringify(value ?? null),
+      updatedAt,
+    );
     return { key, value: value ?? null, updatedAt };
   },
 

@@ -18,11 +18,13 @@ import {
   RemoteError,
   ToSupervisorSchema,
   correlationIdOf,
+  itemsOfBatch,
   parseMessage,
   type Activate,
   type Ceilings,
   type Hibernated,
   type JobRun,
+  type Request,
   type TenantEvent,
   type TenantMetrics,
   type TenantKeys,
@@ -84,6 +86,8 @@ interface Slot {
   port: MessagePort | null;
   abort: AbortController | null;
   pending: PendingRequests;
+  /** Requests sent this turn of the event loop, posted together when it ends. */
+  outbox: Request[];
   waiting: WaitingRequest[];
   attached: number;
   lastUsedAt: number;
@@ -122,6 +126,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #closing = false;
   readonly #watchdog: NodeJS.Timeout;
   #registryFlush: NodeJS.Timeout | null = null;
+  readonly #outboxes = new Set<Slot>();
 
   constructor(options: HostOptions) {
     super();
@@ -277,6 +282,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       port: null,
       abort: null,
       pending: new PendingRequests(),
+      outbox: [],
       waiting: [],
       attached: 0,
       lastUsedAt: 0,
@@ -359,6 +365,12 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
   #receive(slot: Slot, data: unknown): void {
     const parsed = parseMessage(ToSupervisorSchema, data);
     if (!parsed.ok) {
+      // One bad answer must not fail the others that travelled with it: judge them one by one.
+      const items = itemsOfBatch(data, 'responses');
+      if (items && items.length > 0) {
+        for (const item of items) this.#receive(slot, item);
+        return;
+      }
       this.#o.metrics.protocolRejected.inc({ side: 'supervisor' });
       this.#o.log.warn({ tenantId: slot.id, problem: parsed.problem }, 'rejected malformed message from tenant');
       const id = correlationIdOf(data);
@@ -378,6 +390,9 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
         return;
       case 'response':
         slot.pending.settle(message);
+        return;
+      case 'responses':
+        for (const response of message.responses) slot.pending.settle(response);
         return;
       case 'metrics':
         slot.metrics = message.metrics;
@@ -443,14 +458,35 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
 
   #send(slot: Slot, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const { message, result } = slot.pending.create(method, params, timeoutMs);
-    this.#post(slot, message);
+    slot.outbox.push(message);
+    if (this.#outboxes.size === 0) setImmediate(this.#flushOutboxes);
+    this.#outboxes.add(slot);
     return result.finally(() => {
       slot.lastUsedAt = Date.now();
       this.#considerIdle(slot);
     });
   }
 
+  /**
+   * Posts every slot's requests of this event-loop turn, one message per tenant: under load uWS
+   * hands over several requests per turn, and each message is a structured clone and a wake-up
+   * of the tenant's thread.
+   */
+  readonly #flushOutboxes = (): void => {
+    for (const slot of this.#outboxes) this.#flushOutbox(slot);
+    this.#outboxes.clear();
+  };
+
+  #flushOutbox(slot: Slot): void {
+    const requests = slot.outbox;
+    if (requests.length === 0) return;
+    slot.outbox = [];
+    slot.port?.postMessage(requests.length === 1 ? requests[0] : { type: 'requests', requests });
+  }
+
   #post(slot: Slot, message: ToTenant): void {
+    // Requests already sent go first: a hibernate order must not overtake them.
+    this.#flushOutbox(slot);
     slot.port?.postMessage(message);
   }
 
@@ -523,6 +559,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     for (let queued; slot.port && (queued = receiveMessageOnPort(slot.port)); ) this.#receive(slot, queued.message);
     slot.port?.close();
     slot.port = null;
+    slot.outbox = [];
     slot.abort = null;
     slot.metrics = null;
     slot.task = null;

@@ -25,6 +25,14 @@ t.test('every valid supervisor → tenant message parses to itself', async (t) =
     { type: 'hibernate', reason: 'idle' },
     { type: 'hibernate', reason: 'evict' },
     { type: 'shutdown', deadline: NOW },
+    { type: 'requests', requests: [{ type: 'request', id: 1, deadline: NOW, method: 'ping' }] },
+    {
+      type: 'requests',
+      requests: [
+        { type: 'request', id: 2, deadline: NOW, method: 'ping' },
+        { type: 'request', id: 3, deadline: NOW, method: 'settings.get', params: { key: 'a' } },
+      ],
+    },
   ];
   for (const message of valid) {
     t.same(parseMessage(ToTenantSchema, message), { ok: true, message }, `${message.type} ${JSON.stringify(message)}`);
@@ -45,6 +53,13 @@ t.test('every valid tenant → supervisor message parses to itself', async (t) =
     { type: 'metrics', metrics: { heapUsedBytes: 1, heapTotalBytes: 2, eventLoopUtilization: 0.5 } },
     { type: 'tick', runs: [], nextAlarmAt: null },
     { type: 'tick', runs: [{ job: 'a', lagMs: 0, durationMs: 1.5, ok: false }], nextAlarmAt: NOW },
+    {
+      type: 'responses',
+      responses: [
+        { type: 'response', id: 1, ok: true, result: 1 },
+        { type: 'response', id: 2, ok: false, error: { code: 'not_found', message: '' } },
+      ],
+    },
   ];
   for (const message of valid) {
     t.same(parseMessage(ToSupervisorSchema, message), { ok: true, message }, `${message.type} ${JSON.stringify(message)}`);
@@ -86,6 +101,11 @@ const MALFORMED: [string, unknown, string, RegExp][] = [
   ['ToSupervisor', { type: 'metrics', metrics: { heapUsedBytes: 1, heapTotalBytes: 2, eventLoopUtilization: 1.5 } }, 'metrics.eventLoopUtilization', /<=1/],
   ['ToSupervisor', { type: 'tick', runs: [{ job: 'a', lagMs: -1, durationMs: 0, ok: true }], nextAlarmAt: null }, 'runs.0.lagMs', />=0/],
   ['ToSupervisor', { type: 'request', id: 1, deadline: NOW, method: 'ping' }, 'type', /"ready" \| "response"/],
+  ['ToTenant', { type: 'requests', requests: [] }, 'requests', /length/],
+  ['ToTenant', { type: 'requests', requests: [{ type: 'request', id: 0, deadline: NOW, method: 'ping' }] }, 'requests.0.id', />=1/],
+  ['ToTenant', { type: 'requests', requests: [{ type: 'alarm' }] }, 'requests.0.type', /"request"/],
+  ['ToSupervisor', { type: 'responses', responses: [] }, 'responses', /length/],
+  ['ToSupervisor', { type: 'responses', responses: [{ type: 'response', id: 1, ok: 'maybe' }] }, 'responses.0.ok', /Expected \(true \| false\)/],
 ];
 
 t.test('malformed messages are rejected with a readable problem naming the path', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PendingRequests, RemoteError } from '../../protocol/index.js';
+import { PendingRequests, RemoteError, itemsOfBatch } from '../../protocol/index.js';
 
 t.test('create builds a request with a fresh id and a deadline timeoutMs from now', async (t) => {
   const pending = new PendingRequests();
@@ -82,4 +82,14 @@ t.test('fail rejects one request; failAll rejects every pending request', async 
   await t.rejects(c.result, crashed);
   t.equal(pending.size, 0);
   t.notOk(pending.settle({ type: 'response', id: b.message.id, ok: true }));
+});
+
+t.test('itemsOfBatch unpacks only a batch of the named type, for one-by-one judging', async (t) => {
+  t.same(itemsOfBatch({ type: 'requests', requests: [1, { id: 2 }] }, 'requests'), [1, { id: 2 }]);
+  t.same(itemsOfBatch({ type: 'responses', responses: [] }, 'responses'), []);
+  t.equal(itemsOfBatch({ type: 'responses', responses: [1] }, 'requests'), undefined, 'another batch type');
+  t.equal(itemsOfBatch({ type: 'requests', requests: 'no' }, 'requests'), undefined, 'not an array');
+  t.equal(itemsOfBatch({ type: 'request', id: 1 }, 'requests'), undefined, 'a single message');
+  t.equal(itemsOfBatch(null, 'requests'), undefined);
+  t.equal(itemsOfBatch('requests', 'requests'), undefined);
 });

@@ -43,11 +43,15 @@ t.test('a real tenant actor answers malformed supervisor messages without losing
 
   // Everything the actor sends, in order; each must be a valid supervisor-bound message.
   const received: ToSupervisor[] = [];
+  const batches: Response[][] = [];
   const invalid: string[] = [];
   const waiters: (() => void)[] = [];
   port1.on('message', (data: unknown) => {
     const parsed = parseMessage(ToSupervisorSchema, data);
-    if (parsed.ok) received.push(parsed.message);
+    if (parsed.ok && parsed.message.type === 'responses') {
+      batches.push(parsed.message.responses);
+      received.push(...parsed.message.responses);
+    } else if (parsed.ok) received.push(parsed.message);
     else invalid.push(`${JSON.stringify(data)}: ${parsed.problem}`);
     for (const wake of waiters.splice(0)) wake();
   });
@@ -127,6 +131,27 @@ t.test('a real tenant actor answers malformed supervisor messages without losing
 
   port1.postMessage({ type: 'request', id: 14, method: 'settings.put', params: { key: 'theme', value: { dark: true } }, deadline: deadline() });
   t.match(await next(responseTo(14)), { ok: true, result: { key: 'theme', value: { dark: true } } });
+
+  // Requests of one supervisor turn arrive as one message and are answered as one.
+  const ping = (id: number) => ({ type: 'request', id, method: 'ping', deadline: deadline() });
+  port1.postMessage({
+    type: 'requests',
+    requests: [ping(20), { type: 'request', id: 21, method: 'settings.get', params: { key: 'nope' }, deadline: deadline() }, ping(22)],
+  });
+  await next(responseTo(22));
+  t.match(
+    [...(batches.at(-1) ?? [])].sort((a, b) => a.id - b.id),
+    [{ id: 20, ok: true }, { id: 21, ok: false, error: { code: 'not_found' } }, { id: 22, ok: true }],
+    'the three answers travelled together',
+  );
+
+  // A batch with one malformed request: the others are still served, the bad one is refused alone.
+  const rejectedBefore = logs.filter((l) => l['msg'] === 'rejected malformed message from supervisor').length;
+  port1.postMessage({ type: 'requests', requests: [ping(23), { type: 'request', id: 24, method: 'ping' }, ping(25)] });
+  await next(responseTo(25));
+  t.match(await next(responseTo(23)), { ok: true });
+  t.match(await next(responseTo(24)), { ok: false, error: { code: 'protocol_error', message: /deadline/ } });
+  t.equal(logs.filter((l) => l['msg'] === 'rejected malformed message from supervisor').length, rejectedBefore + 1, 'only the bad request was logged');
 
   t.same(invalid, [], 'every message the actor sent was valid');
   t.ok(

@@ -46,6 +46,30 @@ t.test('malformed messages from a tenant are rejected and logged; the tenant kee
   t.match(await env.metrics.registry.getSingleMetricAsString('tuitbot_protocol_rejected_total'), /side="supervisor"\} 3/);
 });
 
+t.test('requests of one event-loop turn travel to the tenant together and each gets its own answer', async (t) => {
+  const env = startTenants({ idleMs: 5_000 });
+  t.teardown(() => env.close());
+  const tenant = env.registry.create();
+  for (let i = 0; i < 5; i++) await env.host.request(tenant.id, 'settings.put', { key: `k${i}`, value: i }, 5_000);
+  const answers = (await Promise.all(
+    Array.from({ length: 50 }, (_, i) => env.host.request(tenant.id, 'settings.get', { key: `k${i % 5}` }, 5_000)),
+  )) as { key: string; value: number }[];
+  t.same(
+    answers.map((a) => a.value),
+    Array.from({ length: 50 }, (_, i) => i % 5),
+  );
+  await t.rejects(env.host.request(tenant.id, 'settings.get', { key: 'missing' }, 5_000), { code: 'not_found' });
+});
+
+t.test('a malformed answer inside a batch from the tenant fails only its own request', async (t) => {
+  const env = startTenants({ idleMs: 5_000 });
+  t.teardown(() => env.close());
+  const tenant = env.registry.create();
+  await t.rejects(env.host.request(tenant.id, 'dev.garbage-batch', undefined, 5_000), { code: 'protocol_error' });
+  t.equal(env.logs.filter((l) => l.msg === 'rejected malformed message from tenant').length, 1, 'the bad answer was logged');
+  t.match(await env.host.request(tenant.id, 'ping', undefined, 5_000), { tenantId: tenant.id });
+});
+
 t.test('an attached dashboard keeps its tenant active; the last detach lets it hibernate', async (t) => {
   const env = startTenants({ idleMs: 100 });
   t.teardown(() => env.close());
