@@ -55,6 +55,7 @@ export class XAccount {
       uploadUrl: this.#app.uploadUrl,
       tokens: new TokenManager({ store: this.connection, settings: this.#app, ...(this.#log && { log: this.#log }) }),
       budget: this.budget,
+      onFailure: (endpoint, status) => this.budget.recordFailure(endpoint, status),
       ...(this.#log && { log: this.#log }),
     });
     return this.#client;

@@ -84,6 +84,7 @@ export class XBudget {
         'SELECT coalesce(sum(cost_micros), 0) AS micros, count(*) AS n FROM x_spend WHERE kind = ? AND at >= ?',
       ),
       insert: db.prepare('INSERT INTO x_spend (at, kind, endpoint, units, cost_micros) VALUES (?, ?, ?, ?, ?)'),
+      insertFailure: db.prepare("INSERT INTO x_spend (at, kind, endpoint, units, cost_micros, status) VALUES (?, 'other', ?, 0, 0, ?)"),
       seen: db.prepare('INSERT OR IGNORE INTO x_reads_seen (day, post_id) VALUES (?, ?)'),
       forgetSeen: db.prepare('DELETE FROM x_reads_seen WHERE day < ?'),
       notice: db.prepare('INSERT OR IGNORE INTO notices_given (key, at) VALUES (?, ?)'),
@@ -146,6 +147,11 @@ export class XBudget {
   /** Any other billable call (a user lookup, a delete) at its price. */
   recordOther(endpoint: string, units: number, costMicros: number): void {
     this.#sql.insert.run(this.#now(), 'other', endpoint, units, costMicros);
+  }
+
+  /** A call X refused (its status) or that got no answer (0): metered, not charged. */
+  recordFailure(endpoint: string, status: number): void {
+    this.#sql.insertFailure.run(this.#now(), endpoint, status);
   }
 
   spentMicros(from: number, to = Number.MAX_SAFE_INTEGER): number {

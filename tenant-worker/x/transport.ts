@@ -46,6 +46,8 @@ export interface TransportOptions {
   maxRateWaitMs?: number;
   log?: Logger;
   userAgent?: string;
+  /** Every call X answered with an error (status) or that never got an answer (0), for the meter. */
+  onFailure?: (endpoint: string, status: number) => void;
 }
 
 interface Window {
@@ -69,6 +71,7 @@ export class XTransport {
   readonly #log: Logger | undefined;
   readonly #userAgent: string;
   readonly #windows = new Map<string, Window>();
+  readonly #onFailure: (endpoint: string, status: number) => void;
 
   constructor(options: TransportOptions) {
     this.#tokens = options.tokens;
@@ -81,6 +84,7 @@ export class XTransport {
     this.#maxRateWaitMs = options.maxRateWaitMs ?? 5_000;
     this.#log = options.log;
     this.#userAgent = options.userAgent ?? 'TuitBot';
+    this.#onFailure = options.onFailure ?? (() => {});
   }
 
   /** What X last said about an endpoint's window, for the runtime's scheduling. */
@@ -112,6 +116,7 @@ export class XTransport {
       } catch (error) {
         const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : error instanceof Error ? error.message : String(error);
         this.#log?.debug({ endpoint: request.endpoint, attempt, reason }, 'X call failed');
+        this.#onFailure(request.endpoint, 0);
         if (request.idempotent && attempt < this.#retries) {
           await this.#sleep(this.#backoff(attempt++));
           continue;
@@ -122,6 +127,7 @@ export class XTransport {
       const text = await response.text();
       this.#log?.debug({ endpoint: request.endpoint, status: response.status, ms: this.#now() - started }, 'X call');
       const body: unknown = text === '' ? undefined : parseJson(text);
+      if (response.status >= 400) this.#onFailure(request.endpoint, response.status);
 
       if (response.status === 401) {
         if (reauthorized) throw new XAuthExpiredError(`X refused the access token for ${request.endpoint} even after a refresh`);

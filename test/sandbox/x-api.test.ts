@@ -3,7 +3,7 @@
 // with the clock, and the legacy v1.1 media upload.
 import t, { type Test } from 'tap';
 import { startFakeX } from '../../sandbox/x/index.js';
-import { connect } from '../tenant-worker/x/helpers.js';
+import { connect } from '../helpers/x-client.js';
 
 async function setup(t: Test, options: Parameters<typeof startFakeX>[0] = {}, scope?: string) {
   const clock = { now: Date.UTC(2026, 10, 26, 12) };

@@ -3,7 +3,7 @@
 // and the legacy v1.1 upload are not in that document and are covered by their own tests.
 import t from 'tap';
 import { definitionDefects, operationFor, requestProblems, responseProblems } from '../helpers/x-openapi.js';
-import { harness } from '../tenant-worker/x/helpers.js';
+import { harness } from '../helpers/x-client.js';
 
 t.test('the client’s requests and the sandbox’s answers follow X’s OpenAPI document', async (t) => {
   const h = await harness(t, { fake: { world: { postsPerMinute: 4 } } });

@@ -2,7 +2,7 @@
 // confidential and public clients, rotating refresh tokens, revocation, and a user revoking the app.
 import t from 'tap';
 import { startFakeX } from '../../sandbox/x/index.js';
-import { CALLBACK, authorizeUrl, basicAuth, connect, tokenRequest } from '../tenant-worker/x/helpers.js';
+import { CALLBACK, authorizeUrl, basicAuth, connect, tokenRequest } from '../helpers/x-client.js';
 
 t.test('the consent page', async (t) => {
   const fake = await startFakeX({ clients: [{ clientId: 'app', clientSecret: 'secret', name: '<b>Evil & Co</b>' }] });

@@ -253,3 +253,24 @@ t.test("a user's own X app: connect through it, the secret is write-only and sea
   t.match((await ada.json('DELETE', '/api/x/app')).body, { own: null, xBilling: 'plan_allowance' });
   t.equal(new URL(await server.connect(ada)).searchParams.get('client_id'), 'sandbox-x-client', 'back to the server app');
 });
+
+t.test('every X call is metered in the tenant, failures included (with their status, not charged)', async (t) => {
+  const server = await startXServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  await server.callback(ada, await server.x.approve(await server.connect(ada), { username: 'ada_builds' }));
+  server.x.inject({ status: 503, times: 1, path: /users\/me/ });
+  t.equal((await ada.json('POST', '/api/x/verify')).status, 200, 'a 503 is retried for an idempotent read');
+  server.x.inject({ status: 429, times: 1, path: /users\/me/, resetInSeconds: 900 });
+  t.equal((await ada.json('POST', '/api/x/verify')).status, 429, 'a far rate-limit reset is not waited out');
+  const tenantId = tenantOf(server, 'ada@example.com');
+  await until(() => server.host.state(tenantId) === 'hibernated');
+  const db = new Database(server.registry.dbPath(tenantId), { readonly: true });
+  const rows = db.prepare('SELECT endpoint, status, cost_micros AS cost FROM x_spend ORDER BY id').all();
+  db.close();
+  t.same(rows, [
+    { endpoint: 'GET /2/users/me', status: 503, cost: 0 },
+    { endpoint: 'GET /2/users/me', status: 200, cost: 10_000 },
+    { endpoint: 'GET /2/users/me', status: 429, cost: 0 },
+  ]);
+});

@@ -4,7 +4,7 @@ import t from 'tap';
 import type { Ceilings } from '../../../protocol/index.js';
 import { XApiError, XBudgetRefusedError, XForbiddenError, XNetworkError, XRateLimitedError } from '../../../tenant-worker/x/errors.js';
 import { X_PRICES } from '../../../tenant-worker/x-budget.js';
-import { harness } from './helpers.js';
+import { harness } from '../../helpers/x-client.js';
 
 const paid = (periodStart: number, overrides: Partial<NonNullable<Ceilings>> = {}): Ceilings => ({
   plan: 'starter',

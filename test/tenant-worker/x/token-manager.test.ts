@@ -3,7 +3,7 @@
 import t from 'tap';
 import { XAuthExpiredError } from '../../../tenant-worker/x/errors.js';
 import { TokenManager } from '../../../tenant-worker/x/token-manager.js';
-import { basicAuth, harness, tokenRequest } from './helpers.js';
+import { basicAuth, harness, tokenRequest } from '../../helpers/x-client.js';
 
 const refreshCalls = (h: { fake: { requests: { path: string; body: unknown }[] } }) =>
   h.fake.requests.filter((r) => r.path === '/2/oauth2/token' && (r.body as Record<string, string>)['grant_type'] === 'refresh_token').length;
@@ -70,7 +70,7 @@ t.test('invalid_grant marks X disconnected once and never calls X again until a 
   t.equal(h.fake.requests.length, calls, 'no request reached X');
   t.equal(h.store.disconnects.length, 1);
 
-  const { connect } = await import('./helpers.js');
+  const { connect } = await import('../../helpers/x-client.js');
   h.store.save(await connect(h.fake, { now: () => h.clock.now }));
   t.equal((await h.client.me()).username, 'sandbox_founder', 'a new connection works at once');
 });

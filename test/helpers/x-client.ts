@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { openDatabase } from '../../../migrations/runner.js';
-import type { Ceilings, TenantEvent } from '../../../protocol/index.js';
-import { startFakeX, type FakeX, type FakeXOptions } from '../../../sandbox/x/index.js';
-import { XClient, type XClientOptions } from '../../../tenant-worker/x/client.js';
-import { TokenManager, type TokenStore, type XTokens } from '../../../tenant-worker/x/token-manager.js';
-import { XBudget } from '../../../tenant-worker/x-budget.js';
+import { openDatabase } from '../../migrations/runner.js';
+import type { Ceilings, TenantEvent } from '../../protocol/index.js';
+import { startFakeX, type FakeX, type FakeXOptions } from '../../sandbox/x/index.js';
+import { XClient, type XClientOptions } from '../../tenant-worker/x/client.js';
+import { TokenManager, type TokenStore, type XTokens } from '../../tenant-worker/x/token-manager.js';
+import { XBudget } from '../../tenant-worker/x-budget.js';
 
 export const CALLBACK = 'http://127.0.0.1:9/api/x/callback';
 export const SCOPES = 'tweet.read tweet.write users.read offline.access media.write';
