@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -131,6 +131,8 @@ export const ToTenantSchema = v.variant('type', [
   /** Run due jobs now (the supervisor's alarm fired while the tenant was already active). */
   v.object({ type: v.literal('alarm') }),
   v.object({ type: v.literal('set-ceilings'), ceilings: CeilingsSchema }),
+  /** The tenant's X app changed (a user's own app set or removed). */
+  v.object({ type: v.literal('set-x-app'), x: v.nullable(XAppSchema) }),
   /** Finish in-flight work, close the DB and end the activation; the tenant wakes again on demand. */
   v.object({ type: v.literal('hibernate'), reason: v.picklist(['idle', 'evict']) }),
   /** The process is stopping: like hibernate, but in-flight work is abandoned at `deadline`. */

@@ -25,6 +25,7 @@ import {
   type Response,
   type ToSupervisor,
   type ToTenant,
+  type XApp,
 } from '../protocol/index.js';
 import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { JobRunner, type JobDefinition } from './jobs.js';
@@ -52,6 +53,7 @@ export class TenantActor {
   #ceilings: Ceilings;
   readonly #secrets: TenantSecrets | null;
   #xAccount: XAccount | null = null;
+  #xApp: XApp | null;
   #inflight = new Set<Promise<unknown>>();
   /** Answers of the requests being handled now, to travel in one message. */
   #responses: Response[] = [];
@@ -70,6 +72,7 @@ export class TenantActor {
     this.#log = log;
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
+    this.#xApp = init.x;
     this.#handlers = init.devHooks ? { ...handlers, ...devHandlers((message) => this.#port.postMessage(message)) } : handlers;
   }
 
@@ -133,6 +136,11 @@ export class TenantActor {
       case 'set-ceilings':
         this.#ceilings = message.ceilings;
         return;
+      case 'set-x-app':
+        this.#xApp = message.x;
+        // The next use builds the client for the new app (its tokens belong to that app).
+        this.#xAccount = null;
+        return;
       case 'hibernate':
         void this.#close(Number.POSITIVE_INFINITY);
         return;
@@ -178,7 +186,7 @@ export class TenantActor {
       jobs: this.#jobs,
       ceilings: this.#ceilings,
       secrets: this.#secrets,
-      x: this.#init.x,
+      x: this.#xApp,
       xAccount: () => this.#x(),
       activatedAt: this.#activatedAt,
       tick: () => this.#tick(),
@@ -190,7 +198,7 @@ export class TenantActor {
     this.#xAccount ??= new XAccount({
       db: this.#db,
       secrets: this.#secrets,
-      app: this.#init.x,
+      app: this.#xApp,
       ceilings: () => this.#ceilings,
       emit: (event) => this.#post({ type: 'event', event }),
       log: this.#log,

@@ -62,8 +62,8 @@ export interface HostOptions {
   transitionTimeoutMs?: number;
   /** Derives each tenant's own secret keys for its activation; absent: tenants hold no secrets. */
   secrets?: { tenantKeys(tenantId: string): TenantKeys };
-  /** The X app tenants talk to X through; absent: X cannot be connected. */
-  x?: XApp | null;
+  /** The X app a tenant talks to X through (the server's, or its user's own); absent: none. */
+  xAppFor?: (tenantId: string) => XApp | null;
 }
 
 interface WaitingRequest {
@@ -243,6 +243,12 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     if (slot?.state === 'active' || slot?.state === 'activating') this.#post(slot, { type: 'set-ceilings', ceilings });
   }
 
+  /** The tenant's X app changed: an activation in flight or active learns it now, later ones at activation. */
+  setXApp(tenantId: string, x: XApp | null): void {
+    const slot = this.#slots.get(tenantId);
+    if (slot?.state === 'active' || slot?.state === 'activating') this.#post(slot, { type: 'set-x-app', x });
+  }
+
   /** Stops a tenant for good (account deleted): no new activations, and it hibernates now if idle. */
   stop(tenantId: string): void {
     this.#o.registry.setStatus(tenantId, 'stopped');
@@ -351,7 +357,7 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       logLevel: this.#o.logLevel,
       devHooks: this.#o.devHooks,
       secrets: this.#o.secrets?.tenantKeys(slot.id) ?? null,
-      x: this.#o.x ?? null,
+      x: this.#o.xAppFor?.(slot.id) ?? null,
       port: port2,
     };
     slot.task = (this.#pool.run(activation, { transferList: [port2], signal: abort.signal }) as Promise<Hibernated>)
