@@ -1,6 +1,6 @@
 /**
  * Validates X API v2 requests and responses against X's own OpenAPI document
- * (../shared/specs/x-api-v2.openapi.json), with ajv on the document's component schemas.
+ * (test/specs/x-api-v2.openapi.json, a copy of ../shared/specs), with ajv on the document's component schemas.
  *
  * OpenAPI 3.0 schemas are JSON Schema with a few differences, adapted here:
  *   - formats ajv does not know (`binary`, `integer` on strings, `int32`/`int64` on strings) are accepted;
@@ -18,7 +18,7 @@ import addFormats from 'ajv-formats';
 
 type Json = Record<string, any>;
 
-const SPEC_PATH = fileURLToPath(new URL('../../../shared/specs/x-api-v2.openapi.json', import.meta.url));
+const SPEC_PATH = fileURLToPath(new URL('../specs/x-api-v2.openapi.json', import.meta.url));
 const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Json;
 
 export const definitionDefects: string[] = [];

@@ -1,5 +1,5 @@
 // CONTRACT: every object the sandbox Stripe returns carries every key of Stripe's official fixture for its
-// type (../shared/specs/stripe-fixtures3.json) with a compatible JSON type.
+// type (test/specs/stripe-fixtures3.json) with a compatible JSON type.
 //
 // The rule, key by key, recursively (array elements against the fixture's first element):
 //  - a fixture key must be present; it may be absent only where the SDK declares it optional (`key?:`),
@@ -20,7 +20,7 @@ import { checkout, DAY, METER, startHarness, STARTER, START } from './stripe-hel
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
 
-const fixtures = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/specs/stripe-fixtures3.json', import.meta.url)), 'utf8')) as { resources: Record<string, Json> }).resources;
+const fixtures = (JSON.parse(readFileSync(fileURLToPath(new URL('../specs/stripe-fixtures3.json', import.meta.url)), 'utf8')) as { resources: Record<string, Json> }).resources;
 
 const SDK_TYPES: Record<string, string> = {
   customer: 'Stripe.Customer',

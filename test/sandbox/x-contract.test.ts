@@ -1,5 +1,5 @@
 // Contract: every request our X client sends and every answer the sandbox X gives validate against
-// X's OpenAPI document (../shared/specs/x-api-v2.openapi.json), errors included. The OAuth endpoints
+// X's OpenAPI document (test/specs/x-api-v2.openapi.json), errors included. The OAuth endpoints
 // and the legacy v1.1 upload are not in that document and are covered by their own tests.
 import t from 'tap';
 import { definitionDefects, operationFor, requestProblems, responseProblems } from '../helpers/x-openapi.js';
