@@ -18,6 +18,7 @@ export interface SealedColumn {
 export const TENANT_SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'x_connection', column: 'access_token', field: 'x_access_token' },
   { table: 'x_connection', column: 'refresh_token', field: 'x_refresh_token' },
+  { table: 'llm_config', column: 'api_key', field: 'llm_api_key' },
 ];
 
 /**
