@@ -31,6 +31,7 @@ import { addBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
 import { addGitHubRoutes } from './routes/github.js';
+import { addLiveSocket } from './live/socket.js';
 import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
@@ -197,6 +198,17 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     },
   });
 
+  const live = addLiveSocket(http.app, {
+    auth,
+    host,
+    log: log.child({ component: 'live' }),
+    snapshot: async (user) => {
+      const ask = (method: string) => callTenant(host, user.tenant_id, method, {}, config.http.requestTimeoutMs);
+      const [runtime, x] = await Promise.all([ask('status'), ask('x.status')]);
+      return { runtime, x, billing: billing?.service.summary(user.id) ?? { status: 'disabled', plan: null } };
+    },
+  });
+
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
@@ -233,6 +245,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       const deadline = Date.now() + config.shutdownTimeoutMs;
       log.info('shutting down: no new connections');
       http.stopListening();
+      live.close();
       scheduler.stop();
       const drained = await http.drain(Math.max(0, (deadline - Date.now()) / 2));
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');

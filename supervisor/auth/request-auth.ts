@@ -28,7 +28,7 @@ export class RequestAuth {
   ) {}
 
   /** The caller, or null when the request carries no valid session. */
-  caller(ctx: RequestContext): Caller | null {
+  caller(ctx: Pick<RequestContext, 'headers' | 'cookies'>): Caller | null {
     const bearer = /^Bearer ([A-Za-z0-9.]+)$/.exec(ctx.headers['authorization'] ?? '')?.[1];
     const token = bearer ?? ctx.cookies[SESSION_COOKIE];
     if (!token) return null;
@@ -61,6 +61,20 @@ export class RequestAuth {
     else if (origin !== undefined) ok = this.#sameOrigin(origin, ctx.headers['host']);
     else ok = ctx.headers['cookie'] === undefined;
     if (!ok) throw new HttpError(403, 'cross_origin', 'This request must come from the TuitBot site itself.');
+  }
+
+  /** Whether a session still exists and has not expired (logout, revocation and password changes end it). */
+  sessionAlive(sessionId: string, now = Date.now()): boolean {
+    return this.db.prepare<[string, number], { id: string }>('SELECT id FROM sessions WHERE id = ? AND expires_at > ?').get(sessionId, now) !== undefined;
+  }
+
+  userById(id: string): UserRow | undefined {
+    return findUserById(this.db, id);
+  }
+
+  /** Whether a browser's Origin is this site (a WebSocket handshake must pass it: CSWSH). */
+  isOwnOrigin(origin: string, host: string | undefined): boolean {
+    return this.#sameOrigin(origin, host);
   }
 
   #sameOrigin(origin: string, host: string | undefined): boolean {

@@ -4,6 +4,7 @@ import { RateLimits } from '../../supervisor/auth/rate-limits.js';
 import { RequestAuth } from '../../supervisor/auth/request-auth.js';
 import { Router } from '../../supervisor/http/router.js';
 import { createHttpServer, type Handler } from '../../supervisor/http/server.js';
+import type { TemplatedApp } from '../../supervisor/http/uws.js';
 import { addAuthRoutes, type AuthRouteDeps, type MailQueue, type SecondFactor } from '../../supervisor/routes/auth.js';
 import type { HostOptions } from '../../supervisor/tenants/host.js';
 import { startTenants, type TestTenants } from './tenants.js';
@@ -28,6 +29,8 @@ export async function startAuthServer(
     register?: (router: Router<Handler>, deps: AuthRouteDeps) => void;
     /** Host options (e.g. the secrets and the X app tenants get). */
     tenants?: Partial<HostOptions>;
+    /** Adds to the uWS app before it listens (e.g. the live WebSocket). */
+    attach?: (app: TemplatedApp, deps: AuthRouteDeps) => void;
   } = {},
 ): Promise<AuthServer> {
   const tenants = startTenants({ threads: 1, ...options.tenants });
@@ -52,6 +55,7 @@ export async function startAuthServer(
   addAuthRoutes(router, deps);
   options.register?.(router, deps);
   const http = createHttpServer({ router, log: pino({ level: 'silent' }), maxBodyBytes: 65_536, bodyTimeoutMs: 5_000 });
+  options.attach?.(http.app, deps);
   const port = await http.listen('127.0.0.1', 0);
   base = `http://127.0.0.1:${port}`;
   return {
