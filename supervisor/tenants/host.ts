@@ -322,9 +322,11 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
     // hibernating for its whole job, which may wait on the network for a while.
     let shortfall = this.#queue.size;
     if (shortfall <= 0) return;
+    // An open dashboard keeps its tenant warm, but never at the price of others waiting: idle tenants
+    // with dashboards go last, and still go (the dashboard's next request wakes its tenant again).
     const evictable = [...this.#slots.values()]
-      .filter((s) => s.state === 'active' && s.attached === 0 && s.pending.size === 0 && s.waiting.length === 0)
-      .sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+      .filter((s) => s.state === 'active' && s.pending.size === 0 && s.waiting.length === 0)
+      .sort((a, b) => Number(a.attached > 0) - Number(b.attached > 0) || a.lastUsedAt - b.lastUsedAt);
     for (const slot of evictable) {
       if (shortfall-- <= 0) break;
       this.#hibernate(slot, 'evict');

@@ -139,3 +139,21 @@ t.test('a client that does not read is dropped instead of growing server memory'
   (ws as unknown as { _socket: { resume(): void } })._socket.resume();
   t.ok((await closed) > 0, 'the slow client was disconnected');
 });
+
+t.test('dashboards never pin every thread: an idle attached tenant yields to one that is waiting', async (t) => {
+  const server = await startLive();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  const bob = await server.signup('bob@example.com');
+  const carol = await server.signup('carol@example.com');
+  // Two threads, two dashboards holding them.
+  const a = await server.open(ada);
+  const b = await server.open(bob);
+  await until(() => a.messages.length > 0 && b.messages.length > 0, 20_000);
+  const answer = await server.host.request(tenantOf(server, 'carol@example.com'), 'ping', {}, 10_000);
+  t.match(answer, { tenantId: tenantOf(server, 'carol@example.com') }, "Carol's request was served");
+  t.equal(server.live.connections(), 2, 'the dashboards stay connected');
+  void carol;
+  a.ws.close();
+  b.ws.close();
+});
