@@ -25,6 +25,8 @@ export type { Provider } from './wire.js';
 export interface FakeLlmOptions {
   /** The only key accepted; without it any non-empty key is (and `apiKey` is a placeholder). */
   apiKey?: string;
+  /** OpenAI-format calls without any key are answered, as a local Ollama does. */
+  keyless?: boolean;
   seed?: number;
   /** Extra latency per completion, in ms: fixed, or uniform in [min, max]. */
   latencyMs?: number | [number, number];
@@ -90,7 +92,7 @@ export interface FakeLlm {
 }
 
 const PLACEHOLDER_KEY = 'sandbox-llm-key';
-const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'llama3.2'];
+const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'llama3.2'];
 const BODY_LIMIT = 1024 * 1024;
 const CHARS_PER_TOKEN = 4;
 
@@ -117,7 +119,8 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://fake.llm').pathname;
     const method = req.method ?? 'GET';
-    const provider: Provider = path === '/v1/messages' || (path !== '/v1/chat/completions' && req.headers['x-api-key'] !== undefined) ? 'anthropic' : 'openai';
+    const anthropicHeaders = req.headers['x-api-key'] !== undefined || req.headers['anthropic-version'] !== undefined;
+    const provider: Provider = path === '/v1/messages' || (path !== '/v1/chat/completions' && anthropicHeaders) ? 'anthropic' : 'openai';
     const record: FakeLlmRequest = { provider, method, path, status: 0, at: now() };
     const version = req.headers['anthropic-version'];
     if (typeof version === 'string') record.anthropicVersion = version;
@@ -143,7 +146,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     } catch {
       return answer(400, provider === 'openai' ? openaiError('We could not parse the JSON body of your request.', 'invalid_request_error') : anthropicError('invalid_request_error', 'There was an issue with the JSON body of your request.'));
     }
-    const parsed = provider === 'openai' ? parseOpenAi(body) : parseAnthropic(body);
+    const parsed = provider === 'openai' ? parseOpenAi(body) : parseAnthropic(body, typeof version === 'string' ? version : '');
     if (!parsed.ok) return answer(parsed.status, parsed.body);
     const request = parsed.request;
     Object.assign(record, { model: request.model, system: request.system, user: request.user, maxTokens: request.maxTokens, temperature: request.temperature });
@@ -163,14 +166,18 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   }
 
   function authFailure(provider: Provider, req: IncomingMessage): { status: number; body: unknown } | null {
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
     if (provider === 'openai') {
-      const key = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+      const key = bearer;
+      if (!key && options.keyless) return null;
       if (!key) return { status: 401, body: openaiError("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error') };
       if (options.apiKey !== undefined && key !== options.apiKey) return { status: 401, body: failureBody('openai', 401) };
       return null;
     }
-    const key = req.headers['x-api-key'];
-    if (typeof key !== 'string' || key === '') return { status: 401, body: anthropicError('authentication_error', 'x-api-key header is required') };
+    // Anthropic takes the key as x-api-key (which wins) or as a bearer token (its newer SDKs send that).
+    const header = req.headers['x-api-key'];
+    const key = typeof header === 'string' && header !== '' ? header : bearer;
+    if (!key) return { status: 401, body: anthropicError('authentication_error', 'x-api-key header is required') };
     if (options.apiKey !== undefined && key !== options.apiKey) return { status: 401, body: failureBody('anthropic', 401) };
     if (req.headers['anthropic-version'] === undefined) return { status: 400, body: anthropicError('invalid_request_error', 'anthropic-version: header is required') };
     return null;

@@ -79,7 +79,10 @@ export function parseOpenAi(body: unknown): Parsed {
   return { ok: true, request: { model: body['model'], system: system.join('\n\n'), user, maxTokens: limit, temperature, inputChars: chars, messageCount: messages.length } };
 }
 
-export function parseAnthropic(body: unknown): Parsed {
+/** API version 2026-10-21 dropped the sampling parameters; 2023-06-01 still takes them. */
+const NO_SAMPLING_FROM = '2026-10-21';
+
+export function parseAnthropic(body: unknown, version: string): Parsed {
   const bad = (message: string): Parsed => ({ ok: false, status: 400, body: anthropicError('invalid_request_error', message) });
   if (!isObject(body)) return bad('Request body must be a JSON object');
   if (typeof body['model'] !== 'string' || body['model'] === '') return bad('model: Field required');
@@ -103,6 +106,10 @@ export function parseAnthropic(body: unknown): Parsed {
     if (role === 'user') user = text;
   }
   if ((messages[0] as { role: string }).role !== 'user') return bad('messages: first message must use the "user" role');
+  if (version >= NO_SAMPLING_FROM) {
+    const sampling = ['temperature', 'top_p', 'top_k'].find((key) => key in body);
+    if (sampling) return bad(`${sampling}: Extra inputs are not permitted`);
+  }
   const temperature = body['temperature'] ?? 1;
   if (typeof temperature !== 'number' || temperature < 0 || temperature > 1) return bad('temperature: Input should be less than or equal to 1');
   return { ok: true, request: { model: body['model'], system, user, maxTokens: limit, temperature, inputChars: chars, messageCount: messages.length } };

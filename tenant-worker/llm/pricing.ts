@@ -1,9 +1,10 @@
 /**
  * What a call costs: the providers' list prices per million tokens for the models we know.
  *
- * Sources: OpenAI's and Anthropic's public pricing pages (standard tier, no batch or cache
- * discounts), as also recorded for the older models in ../shared/reference/tuitbot-runtime.md §5;
- * last reviewed 2026-11. Prices change: update this table when they do; it is the only place.
+ * Sources: OpenAI's and Anthropic's public pricing pages (standard tier, input ≤ 200K tokens, no
+ * batch or cache discounts); the older models agree with ../shared/reference/tuitbot-runtime.md §5.
+ * Reviewed 2026-11 from secondary copies of those pages (no network to the providers here): check
+ * them when touching this table. Prices change: update this table when they do; it is the only place.
  * A model not listed here (and every OpenAI-compatible server: local or third-party, we cannot
  * know) costs 0 and is flagged `priced: false`, so the costs page can say "unknown" instead of
  * inventing a number (the reference charged unknown models as gpt-4o-mini or Sonnet).
@@ -30,9 +31,12 @@ const PRICES: Record<'openai' | 'anthropic', Record<string, Price>> = {
     'gpt-3.5-turbo': { input: 0.5, output: 1.5 },
   },
   anthropic: {
+    'claude-opus-4-7': { input: 5, output: 25 },
+    'claude-opus-4-6': { input: 5, output: 25 },
     'claude-opus-4-5': { input: 5, output: 25 },
     'claude-opus-4-1': { input: 15, output: 75 },
     'claude-opus-4': { input: 15, output: 75 },
+    'claude-sonnet-4-6': { input: 3, output: 15 },
     'claude-sonnet-4-5': { input: 3, output: 15 },
     'claude-sonnet-4': { input: 3, output: 15 },
     'claude-3-7-sonnet': { input: 3, output: 15 },

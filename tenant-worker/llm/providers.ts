@@ -21,8 +21,8 @@ export interface LlmSettings {
 
 export const PROVIDER_DEFAULTS: Record<LlmProvider, { baseUrl: string; model: string }> = {
   openai: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini' },
-  // The alias follows Anthropic's newest Sonnet 4.5 snapshot (the reference's dated id does not exist).
-  anthropic: { baseUrl: 'https://api.anthropic.com/v1', model: 'claude-sonnet-4-5' },
+  // The reference's 'claude-sonnet-4-5-20250514' never existed, and Sonnet 4.5 retires on 2026-11-30.
+  anthropic: { baseUrl: 'https://api.anthropic.com/v1', model: 'claude-sonnet-4-6' },
   'openai-compatible': { baseUrl: 'http://localhost:11434/v1', model: 'llama3.2' },
 };
 
@@ -70,9 +70,9 @@ export function wireRequest(settings: LlmSettings, params: CompletionParams): Wi
         model: settings.model,
         max_tokens: params.maxTokens,
         ...(system !== undefined && { system }),
+        // No temperature: Anthropic's newer models refuse it ("temperature is deprecated for this
+        // model"), and API version 2026-10-21 refuses it for every model.
         messages: [{ role: 'user', content: params.user }],
-        // Anthropic's range is 0–1; ours are already within it, but a caller's 1.2 must not be a 400.
-        temperature: Math.min(1, params.temperature),
       },
     };
   }
