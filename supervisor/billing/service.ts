@@ -54,6 +54,8 @@ export interface BillingOptions {
   now?: () => number;
   /** Whether X bills this user directly (their own X app): then no allowance applies. */
   billsUserDirectly?: (userId: string) => boolean;
+  /** How long to wait for a tenant's usage (it may have to be woken first). Default 10 s. */
+  tenantTimeoutMs?: number;
 }
 
 /** What a tenant reports for `billing.usage` (tenant-worker/handlers.ts). */
@@ -65,7 +67,6 @@ interface TenantUsage {
 }
 
 const MICROS_PER_CENT = 10_000;
-const USAGE_TIMEOUT_MS = 5_000;
 /** Stripe's tolerance for a webhook's signed timestamp. */
 const SIGNATURE_TOLERANCE_S = 300;
 
@@ -163,7 +164,7 @@ export class BillingService {
     const ownXApp = this.#o.billsUserDirectly?.(user.id) ?? false;
     const ceilings = ceilingsFor(row, now, this.#o.overage !== null, ownXApp);
     const plan = row && state !== 'none' && state !== 'purged' ? planById(row.plan) : null;
-    const usage = (await this.#o.tenants.request(user.tenant_id, 'billing.usage', { from: hasAccess(state) ? row!.period_start : null }, USAGE_TIMEOUT_MS)) as TenantUsage;
+    const usage = (await this.#o.tenants.request(user.tenant_id, 'billing.usage', { from: hasAccess(state) ? row!.period_start : null }, this.#o.tenantTimeoutMs ?? 10_000)) as TenantUsage;
     const spentCents = usage.xSpentMicros / MICROS_PER_CENT;
     const allowanceCents = hasAccess(state) ? (ceilings.xCostAllowanceCents ?? 0) : 0;
     const overageCost = Math.max(0, Math.ceil(spentCents) - allowanceCents);
@@ -386,7 +387,7 @@ export class BillingService {
     if (!overage) return;
     for (const report of this.#store.pendingOverage()) {
       try {
-        const usage = (await this.#o.tenants.request(report.tenant_id, 'billing.usage', { from: report.period_start, to: report.period_end }, USAGE_TIMEOUT_MS)) as TenantUsage;
+        const usage = (await this.#o.tenants.request(report.tenant_id, 'billing.usage', { from: report.period_start, to: report.period_end }, this.#o.tenantTimeoutMs ?? 10_000)) as TenantUsage;
         const allowance = planById(report.plan as PlanId).xAllowanceCents;
         const cost = Math.max(0, Math.ceil(usage.xSpentMicros / MICROS_PER_CENT) - allowance);
         // A user who switched to their own X app paid X themselves for that period.

@@ -72,6 +72,8 @@ export async function startBillingServer(options: { overage?: boolean } = {}): P
         log: deps.log,
         now: () => clock.now,
         billsUserDirectly: (userId) => ownXApps.has(userId),
+        // Waking a tenant on a cold test thread can take seconds on a busy machine.
+        tenantTimeoutMs: 30_000,
       });
       addBillingRoutes(router, { billing, auth: deps.auth, limits: deps.limits });
     },

@@ -71,7 +71,7 @@ export function startTenants(overrides: Partial<HostOptions> = {}): TestTenants 
   };
 }
 
-export async function until(predicate: () => boolean, timeoutMs = 5_000, stepMs = 10): Promise<void> {
+export async function until(predicate: () => boolean, timeoutMs = 15_000, stepMs = 10): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
