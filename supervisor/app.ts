@@ -6,7 +6,7 @@
  * connections, let in-flight requests finish, hibernate every active tenant (their DBs
  * checkpointed and closed), checkpoint the management DB, done.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
@@ -27,7 +27,9 @@ import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
-import { addBillingRoutes } from './routes/billing.js';
+import { ApiDocument } from './api/openapi.js';
+import { addApiDocumentRoute } from './routes/api-document.js';
+import { addBillingRoutes, describeBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
 import { addGitHubRoutes } from './routes/github.js';
@@ -35,7 +37,7 @@ import { addLiveSocket } from './live/socket.js';
 import { addLinkPages } from './routes/link-pages.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
-import { addXConnectionRoutes } from './routes/x-connection.js';
+import { addXConnectionRoutes, describeXConnectionRoutes } from './routes/x-connection.js';
 import { loadEncryptionKey } from './secrets/master-key.js';
 import { SecretBox } from '../protocol/secret-box.js';
 import { callTenant } from './tenants/call.js';
@@ -48,6 +50,17 @@ import { createXOAuthFlow } from './x/oauth-flow.js';
 import { XApps } from './x/apps.js';
 import { setUpX } from './x/setup.js';
 
+/** The product's version, from package.json: one directory up in the sources, two in dist/. */
+function productVersion(): string {
+  for (const relative of ['../package.json', '../../package.json']) {
+    const url = new URL(relative, import.meta.url);
+    if (existsSync(url)) return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+const PRODUCT_VERSION = productVersion();
+
 export interface Supervisor {
   port: number;
   host: TenantHost;
@@ -55,6 +68,8 @@ export interface Supervisor {
   metrics: Metrics;
   /** null where billing is off (self-host). */
   billing: BillingService | null;
+  /** Every HTTP route (for the API document's completeness test). */
+  routes: readonly { method: string; pattern: string }[];
   /** Graceful stop; resolves when everything is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -155,6 +170,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     subscription: (userId) => billing?.service.summary(userId) ?? { status: 'disabled', plan: null },
   });
   addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits });
+  const apiDocument = new ApiDocument();
+  describeBillingRoutes(apiDocument);
+  describeXConnectionRoutes(apiDocument);
+  addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,
     auth,
@@ -256,5 +275,5 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       log.info('shutdown complete');
     })());
 
-  return { port, host, registry, metrics, billing: billing?.service ?? null, close };
+  return { port, host, registry, metrics, billing: billing?.service ?? null, routes: router.routes(), close };
 }

@@ -31,6 +31,7 @@ const newNode = <H>(): Node<H> => ({ literals: new Map(), routes: new Map() });
 
 export class Router<H> {
   readonly #root: Node<H> = newNode();
+  readonly #registered: { method: string; pattern: string }[] = [];
 
   add(method: string, pattern: string, handler: H): this {
     if (!pattern.startsWith('/')) throw new Error(`route pattern must start with '/': ${pattern}`);
@@ -60,7 +61,13 @@ export class Router<H> {
     }
     if (routes.has(upper)) throw new Error(`duplicate route ${upper} ${pattern}`);
     routes.set(upper, { handler, pattern, names });
+    this.#registered.push({ method: upper, pattern });
     return this;
+  }
+
+  /** Every route added, in order (for the API document and its completeness test). */
+  routes(): readonly { method: string; pattern: string }[] {
+    return this.#registered;
   }
 
   match(method: string, path: string): RouteMatch<H> {

@@ -11,6 +11,7 @@ import { HttpError } from '../http/errors.js';
 import { json } from '../http/reply.js';
 import type { Router } from '../http/router.js';
 import type { Handler } from '../http/server.js';
+import type { ApiDocument } from '../api/openapi.js';
 
 export interface BillingRouteDeps {
   /** null: billing is disabled (self-host). */
@@ -19,8 +20,9 @@ export interface BillingRouteDeps {
   limits: RateLimits;
 }
 
-const PlanField = v.picklist(PLANS.map((plan) => plan.id) as [PlanId, ...PlanId[]], `must be one of ${PLANS.map((plan) => plan.id).join(', ')}`);
-const Overage = v.strictObject({
+export const PlanField = v.picklist(PLANS.map((plan) => plan.id) as [PlanId, ...PlanId[]], `must be one of ${PLANS.map((plan) => plan.id).join(', ')}`);
+export const Checkout = v.strictObject({ plan: PlanField });
+export const Overage = v.strictObject({
   enabled: v.boolean('must be true or false'),
   capCents: v.optional(v.nullable(v.pipe(v.number('must be a number'), v.integer('must be a whole number of cents'), v.minValue(1, 'must be at least 1')))),
 });
@@ -54,7 +56,7 @@ export function addBillingRoutes(router: Router<Handler>, deps: BillingRouteDeps
   router.add('POST', '/api/billing/checkout', async (ctx) => {
     const caller = auth.require(ctx);
     const service = billing();
-    const { plan } = await ctx.json(v.strictObject({ plan: PlanField }));
+    const { plan } = await ctx.json(Checkout);
     await limits.consume(['billing_account', caller.user.id]);
     return json(200, await service.checkout(caller.user, plan));
   });
@@ -87,4 +89,16 @@ export function addBillingRoutes(router: Router<Handler>, deps: BillingRouteDeps
     const result = await service.handleWebhook(await ctx.body(), ctx.headers['stripe-signature']);
     return json(200, { received: true, outcome: result.outcome });
   });
+}
+
+export function describeBillingRoutes(doc: ApiDocument): void {
+  const tag = 'Billing';
+  doc.add(
+    { method: 'GET', path: '/api/billing/plans', tag, auth: 'none', summary: 'The plan catalog', description: 'Prices in US cents, daily/weekly ceilings and the X cost allowance per billing period. `billing` is "disabled" on self-hosted servers.', responses: { 200: { description: 'The plans.' } } },
+    { method: 'POST', path: '/api/billing/checkout', tag, auth: 'session', summary: 'Start a Stripe Checkout for a plan', body: Checkout, responses: { 200: { description: '`{ url, sessionId }`: send the browser to `url`.' }, 404: { description: 'Billing is disabled (self-host).' }, 409: { description: '`already_subscribed`: change plans in the portal.' } } },
+    { method: 'GET', path: '/api/billing/portal', tag, auth: 'session', summary: 'Go to the Stripe customer portal', responses: { 303: { description: 'A redirect to a single-use portal URL (never cached).', location: 'The portal session URL.' }, 409: { description: '`no_billing_account`: choose a plan first.' } } },
+    { method: 'GET', path: '/api/billing/status', tag, auth: 'session', summary: 'Plan, state, ceilings and usage', description: '`state` is none | incomplete | active | past_due | locked | canceled | purged. Usage counts the tenant\'s calendar day and week in its time zone; `xAllowance` is in cents for the current billing period; `overage.estimatedChargeCents` is what will be charged for it, shown before it is.', responses: { 200: { description: 'The billing status, or `{ billing: "disabled" }` on self-hosted servers.' } } },
+    { method: 'PUT', path: '/api/billing/overage', tag, auth: 'session', summary: 'Opt in or out of overage', description: 'Usage beyond the X allowance is billed at cost plus the margin, up to `capCents` (default: one allowance).', body: Overage, responses: { 200: { description: 'The new billing status.' }, 409: { description: '`no_subscription`, `overage_unavailable` or `own_x_app`.' } } },
+    { method: 'POST', path: '/webhooks/stripe', tag, auth: 'stripe-signature', summary: "Stripe's webhook", description: 'Verified by the Stripe-Signature header on the raw body.', responses: { 200: { description: 'Received (applied, ignored or a duplicate).' }, 400: { description: '`invalid_signature`.' } } },
+  );
 }

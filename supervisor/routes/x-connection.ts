@@ -18,6 +18,7 @@ import { callTenant } from '../tenants/call.js';
 import type { TenantHost } from '../tenants/host.js';
 import * as v from 'valibot';
 import { HttpError } from '../http/errors.js';
+import type { ApiDocument } from '../api/openapi.js';
 import type { XApps } from '../x/apps.js';
 import { XConnectFailure, type XConnectError, type XOAuthFlow } from '../x/oauth-flow.js';
 
@@ -157,7 +158,21 @@ export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionR
   });
 }
 
-const OwnApp = v.strictObject({
+export const OwnApp = v.strictObject({
   clientId: v.pipe(v.string('must be a string'), v.trim(), v.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be the OAuth 2.0 Client ID from the X developer portal')),
   clientSecret: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'is too long')))),
 });
+
+export function describeXConnectionRoutes(doc: ApiDocument): void {
+  const tag = 'X connection';
+  doc.add(
+    { method: 'GET', path: '/api/x/connect', tag, auth: 'session', summary: 'Connect X (start)', description: 'A browser navigation: redirects to X\'s consent page (OAuth 2.0 with PKCE).', responses: { 302: { description: 'To X, or to `/dashboard/x?error=<code>`.', location: "X's authorize URL." } } },
+    { method: 'GET', path: '/api/x/callback', tag, auth: 'session', summary: 'Connect X (X sends the browser back here)', description: 'Always ends on the dashboard: `/dashboard/x?connected=<username>` or `/dashboard/x?error=denied|bad_state|exchange_failed|x_unavailable|not_configured|rate_limited|server_error`.', responses: { 302: { description: 'To the dashboard.', location: '/dashboard/x?…' } } },
+    { method: 'GET', path: '/api/x/status', tag, auth: 'session', summary: 'The connected X account', responses: { 200: { description: '`{ configured, connected, account: { id, username, name, connectedAt } | null, disconnectedAt, disconnectedReason }`.' } } },
+    { method: 'POST', path: '/api/x/verify', tag, auth: 'session', summary: 'Test the X connection', description: 'Asks X who the account is (refreshing the token if due).', responses: { 200: { description: '`{ ok: true, account }`.' }, 409: { description: '`x_not_connected`, `x_disconnected` (reconnect) or `x_budget_refused`.' } } },
+    { method: 'DELETE', path: '/api/x/disconnect', tag, auth: 'session', summary: 'Disconnect X', description: 'Revokes the grant at X and deletes the tokens.', responses: { 200: { description: 'The status after disconnecting.' } } },
+    { method: 'GET', path: '/api/x/app', tag, auth: 'session', summary: 'Which X app this account uses', description: '`xBilling` says who pays X: plan_allowance, user (own app) or server_owner.', responses: { 200: { description: '`{ serverApp, own: { clientId, clientSecret: "set" | "not set", updatedAt } | null, xBilling }`.' } } },
+    { method: 'PUT', path: '/api/x/app', tag, auth: 'session', summary: 'Use your own X app', description: 'X then bills you directly and no allowance applies. Only while X is disconnected. The secret is write-only.', body: OwnApp, responses: { 200: { description: 'The app view.' }, 409: { description: '`x_connected`: disconnect first.' } } },
+    { method: 'DELETE', path: '/api/x/app', tag, auth: 'session', summary: "Go back to the server's X app", responses: { 200: { description: 'The app view.' }, 409: { description: '`x_connected`: disconnect first.' } } },
+  );
+}
