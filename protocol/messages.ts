@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -85,6 +85,15 @@ export const XAppSchema = v.object({
 });
 export type XApp = v.InferOutput<typeof XAppSchema>;
 
+/** An LLM endpoint a tenant may use when its user configured none (the sandbox's simulated LLM). */
+export const LlmFallbackSchema = v.object({
+  provider: v.picklist(['openai', 'anthropic', 'openai-compatible']),
+  baseUrl: v.pipe(v.string(), v.url()),
+  apiKey: v.nullable(v.string()),
+  model: v.pipe(v.string(), v.minLength(1)),
+});
+export type LlmFallback = v.InferOutput<typeof LlmFallbackSchema>;
+
 /**
  * The data of the long-running pool task that activates a tenant. The port travels in the
  * task's transfer list; the rest is plain configuration.
@@ -105,6 +114,10 @@ export const ActivateSchema = v.object({
   secrets: v.nullable(TenantKeysSchema),
   /** null: no X app is configured, X cannot be connected. */
   x: v.nullable(XAppSchema),
+  /** How the server runs: the tenant refuses private-network LLM URLs in the cloud, for one. */
+  mode: v.picklist(['sandbox', 'self-host', 'cloud']),
+  /** The LLM to use without the user's own key; null outside the sandbox. */
+  llmFallback: v.nullable(LlmFallbackSchema),
   port: v.custom<MessagePortLike>((value) => typeof value === 'object' && value !== null && 'postMessage' in value),
 });
 export type Activate = v.InferOutput<typeof ActivateSchema>;

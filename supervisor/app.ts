@@ -47,6 +47,7 @@ import { TenantRegistry } from './tenants/registry.js';
 import { AlarmScheduler } from './tenants/scheduler.js';
 import { queueXConnectionNotice } from './x/notices.js';
 import { createXOAuthFlow } from './x/oauth-flow.js';
+import { setUpSandboxLlm } from './llm/sandbox.js';
 import { XApps } from './x/apps.js';
 import { setUpX } from './x/setup.js';
 
@@ -84,6 +85,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const metrics = createMetrics();
   const x = await setUpX(config.x, config.mode, log.child({ component: 'x' }));
   const xApps = new XApps({ db, secrets, server: x.server, endpoints: x.endpoints });
+  const llm = await setUpSandboxLlm(config.mode, log.child({ component: 'llm' }));
   const t = config.tenants;
   const host = new TenantHost({
     registry,
@@ -101,6 +103,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     logLevel: config.logLevel,
     secrets,
     xAppFor: (tenantId) => xApps.forTenant(tenantId),
+    mode: config.mode,
+    llmFallback: llm?.fallback ?? null,
   });
   metrics.setTenantSource(host);
   const scheduler = new AlarmScheduler({ registry, host, log: log.child({ component: 'scheduler' }), batch: Math.max(64, t.threads * 4) });
@@ -231,7 +235,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   try {
     port = await http.listen(config.host, config.port);
   } catch (error) {
-    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x.close()]);
+    await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x.close(), llm?.close()]);
     db.close();
     throw error;
   }
@@ -270,7 +274,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
       clearInterval(billingSweep);
-      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x.close()]);
+      await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x.close(), llm?.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');
     })());

@@ -28,6 +28,7 @@ import {
   type TenantEvent,
   type TenantMetrics,
   type TenantKeys,
+  type LlmFallback,
   type XApp,
   type ToSupervisor,
   type ToTenant,
@@ -64,6 +65,10 @@ export interface HostOptions {
   secrets?: { tenantKeys(tenantId: string): TenantKeys };
   /** The X app a tenant talks to X through (the server's, or its user's own); absent: none. */
   xAppFor?: (tenantId: string) => XApp | null;
+  /** Default: sandbox. */
+  mode?: Activate['mode'];
+  /** The LLM tenants use without their user's own key (the sandbox's); absent: none. */
+  llmFallback?: LlmFallback | null;
 }
 
 interface WaitingRequest {
@@ -360,6 +365,8 @@ export class TenantHost extends EventEmitter<HostEvents> implements TenantGaugeS
       devHooks: this.#o.devHooks,
       secrets: this.#o.secrets?.tenantKeys(slot.id) ?? null,
       x: this.#o.xAppFor?.(slot.id) ?? null,
+      mode: this.#o.mode ?? 'sandbox',
+      llmFallback: this.#o.llmFallback ?? null,
       port: port2,
     };
     slot.task = (this.#pool.run(activation, { transferList: [port2], signal: abort.signal }) as Promise<Hibernated>)

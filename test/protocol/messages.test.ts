@@ -160,6 +160,8 @@ t.test('an activation is accepted with a port-like object and refused when anyth
     devHooks: false,
     secrets: { currentId: '0a1b2c3d', keys: [{ id: '0a1b2c3d', key: new Uint8Array(32) }] },
     x: null,
+    mode: 'cloud',
+    llmFallback: { provider: 'openai', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'gpt-4o-mini' },
     port: port2,
   };
   const parsed = parseMessage(ActivateSchema, activate);
@@ -176,6 +178,8 @@ t.test('an activation is accepted with a port-like object and refused when anyth
     [{ devHooks: 'yes' }, 'devHooks'],
     [{ secrets: { currentId: '0a1b2c3d', keys: [{ id: '0a1b2c3d', key: new Uint8Array(16) }] } }, 'secrets.keys.0.key'],
     [{ secrets: { currentId: 'zz', keys: [] } }, 'secrets.currentId'],
+    [{ mode: 'production' }, 'mode'],
+    [{ llmFallback: { provider: 'gemini', baseUrl: 'http://x/v1', apiKey: null, model: 'm' } }, 'llmFallback.provider'],
     [{ x: { clientId: 'c', clientSecret: null, tokenUrl: 'not a url', revokeUrl: 'http://x/r', apiUrl: 'http://x/2', uploadUrl: 'http://x/u', managed: true } }, 'x.tokenUrl'],
     [{ port: {} }, 'port'],
     [{ port: undefined }, 'port'],

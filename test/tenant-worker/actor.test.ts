@@ -37,6 +37,8 @@ t.test('a real tenant actor answers malformed supervisor messages without losing
     devHooks: false,
     secrets: null,
     x: null,
+    mode: 'sandbox',
+    llmFallback: null,
     port: port2,
   };
   t.ok(parseMessage(ActivateSchema, activate).ok, 'the activation is one the worker would accept');
