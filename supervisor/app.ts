@@ -29,6 +29,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
 import { ApiDocument } from './api/openapi.js';
 import { addApiDocumentRoute } from './routes/api-document.js';
+import { addLlmSettingsRoutes, describeLlmSettingsRoutes } from './routes/llm-settings.js';
 import { addBillingRoutes, describeBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
@@ -177,6 +178,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const apiDocument = new ApiDocument();
   describeBillingRoutes(apiDocument);
   describeXConnectionRoutes(apiDocument);
+  addLlmSettingsRoutes(router, { auth, limits, host, requestTimeoutMs: config.http.requestTimeoutMs });
+  describeLlmSettingsRoutes(apiDocument);
   addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,

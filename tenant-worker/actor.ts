@@ -31,6 +31,7 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { JobRunner, type JobDefinition } from './jobs.js';
 import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
+import { llmHandlers } from './llm/handlers.js';
 import { XAccount } from './x-account.js';
 
 /** The runtime's job set; the real TuitBot loops are added here as they are built. */
@@ -73,7 +74,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = init.devHooks ? { ...handlers, ...devHandlers((message) => this.#port.postMessage(message)) } : handlers;
+    this.#handlers = { ...handlers, ...llmHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
   }
 
   /** Opens the tenant and resolves when it has hibernated. */
@@ -188,6 +189,8 @@ export class TenantActor {
       secrets: this.#secrets,
       x: this.#xApp,
       xAccount: () => this.#x(),
+      mode: this.#init.mode,
+      llmFallback: this.#init.llmFallback,
       activatedAt: this.#activatedAt,
       tick: () => this.#tick(),
       emit: (event) => this.#post({ type: 'event', event }),

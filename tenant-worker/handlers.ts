@@ -7,7 +7,7 @@
  */
 import * as v from 'valibot';
 import type Database from 'better-sqlite3';
-import { RemoteError, type Ceilings, type TenantEvent, type TenantSecrets, type XApp } from '../protocol/index.js';
+import { RemoteError, type Ceilings, type LlmFallback, type TenantEvent, type TenantSecrets, type XApp } from '../protocol/index.js';
 import { ActionLimits, tenantZone } from './action-limits.js';
 import type { JobRunner } from './jobs.js';
 import { XBudget } from './x-budget.js';
@@ -26,6 +26,10 @@ export interface HandlerContext {
   x: XApp | null;
   /** The tenant's X (connection, budget, client), one per activation. */
   xAccount(): XAccount;
+  /** How the server runs (cloud refuses private-network LLM URLs). */
+  mode: 'sandbox' | 'self-host' | 'cloud';
+  /** The LLM to use when the user configured none (the sandbox's), or null. */
+  llmFallback: LlmFallback | null;
   activatedAt: number;
   /** Runs due jobs now and reports the new alarm to the supervisor. */
   tick(): Promise<void>;

@@ -31,7 +31,8 @@ export type LimitName =
   | 'reauth_account'
   | 'oauth_ip'
   | 'billing_account'
-  | 'x_connect_account';
+  | 'x_connect_account'
+  | 'llm_key_account';
 
 /** Attempts per minute (tests may scale them through the constructor). */
 const PER_MINUTE: Record<LimitName, number> = {
@@ -49,6 +50,7 @@ const PER_MINUTE: Record<LimitName, number> = {
   // Checkout and portal sessions are Stripe objects (and portal URLs credentials): a few a minute.
   billing_account: 10,
   x_connect_account: 10,
+  llm_key_account: 10,
 };
 
 export class RateLimits {
