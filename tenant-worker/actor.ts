@@ -32,6 +32,7 @@ import { JobRunner, type JobDefinition } from './jobs.js';
 import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
 import { llmHandlers } from './llm/handlers.js';
+import { settingsHandlers } from './runtime/settings-api.js';
 import { XAccount } from './x-account.js';
 
 /** The runtime's job set; the real TuitBot loops are added here as they are built. */
@@ -74,7 +75,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
   }
 
   /** Opens the tenant and resolves when it has hibernated. */

@@ -28,6 +28,7 @@ const STATUS: Record<string, number> = {
   x_rate_limited: 429,
   x_forbidden: 403,
   x_unavailable: 502,
+  read_only: 409,
 };
 
 export async function callTenant(host: TenantHost, tenantId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
