@@ -30,6 +30,7 @@ import { addAuthRoutes } from './routes/auth.js';
 import { ApiDocument } from './api/openapi.js';
 import { addApiDocumentRoute } from './routes/api-document.js';
 import { addLlmSettingsRoutes, describeLlmSettingsRoutes } from './routes/llm-settings.js';
+import { addReportRoutes, describeReportRoutes } from './routes/reports.js';
 import { addSettingsRoutes, describeSettingsRoutes } from './routes/settings.js';
 import { addBillingRoutes, describeBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
@@ -183,6 +184,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   describeLlmSettingsRoutes(apiDocument);
   addSettingsRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   describeSettingsRoutes(apiDocument);
+  addReportRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
+  describeReportRoutes(apiDocument);
   addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,

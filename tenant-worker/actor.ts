@@ -31,6 +31,8 @@ import { checkpointAndClose, openDatabase } from '../migrations/runner.js';
 import { JobRunner, type JobDefinition } from './jobs.js';
 import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
+import { activityHandlers } from './api/activity.js';
+import { costHandlers } from './api/costs.js';
 import { llmHandlers } from './llm/handlers.js';
 import { settingsHandlers } from './runtime/settings-api.js';
 import { XAccount } from './x-account.js';
@@ -75,7 +77,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
   }
 
   /** Opens the tenant and resolves when it has hibernated. */
