@@ -1,10 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { addSettingsRoutes } from '../../../supervisor/routes/settings.js';
 import { NO_PLAN_CEILINGS } from '../../../supervisor/billing/state.js';
 import { startAuthServer } from '../../helpers/auth-server.js';
 import { Browser } from '../../helpers/browser.js';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const server = await startAuthServer({ register: (router, deps) => addSettingsRoutes(router, { auth: deps.auth, host: deps.host, requestTimeoutMs: 20_000 }) });
   t.teardown(() => server.close());
   const ada = new Browser(server.base);
