@@ -34,7 +34,7 @@ import { devHandlers, devJobs } from './dev-hooks.js';
 import { activityHandlers } from './api/activity.js';
 import { costHandlers } from './api/costs.js';
 import { llmHandlers } from './llm/handlers.js';
-import { settingsHandlers } from './runtime/settings-api.js';
+import { settingsHandlers } from './api/settings.js';
 import { XAccount } from './x-account.js';
 
 /** The runtime's job set; the real TuitBot loops are added here as they are built. */

@@ -12,7 +12,7 @@ import * as v from 'valibot';
 import { RemoteError } from '../../protocol/index.js';
 import type { Handler, HandlerContext } from '../handlers.js';
 import { effectiveLimit } from '../action-limits.js';
-import { checkSettings, loadRuntimeConfig, missingSetup, SETTING_KEYS, SETTINGS, type SettingKey } from './config.js';
+import { checkSettings, loadRuntimeConfig, missingSetup, SETTING_KEYS, SETTINGS, type SettingKey } from '../runtime/config.js';
 
 /** Settings that a plan ceiling caps, and the ceiling field that caps each. */
 const CAPPED = {
