@@ -151,6 +151,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     },
   });
   host.on('event', (tenantId, event) => {
+    // Kinds are a fixed vocabulary of the tenant code, so the label's cardinality is bounded.
+    metrics.tenantEvents.inc({ kind: event.kind.slice(0, 60) });
     billing?.service.onTenantEvent(tenantId, event);
     queueXConnectionNotice(db, mail, tenantId, event, appUrl());
   });
@@ -176,7 +178,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     onAccountDeleted: () => void billing?.service.sweep().catch((error: unknown) => log.error({ err: error }, 'billing sweep failed')),
     subscription: (userId) => billing?.service.summary(userId) ?? { status: 'disabled', plan: null },
   });
-  addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits });
+  addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits, onWebhook: (outcome) => metrics.stripeWebhooks.inc({ outcome }) });
   const apiDocument = new ApiDocument();
   describeBillingRoutes(apiDocument);
   describeXConnectionRoutes(apiDocument);
@@ -240,6 +242,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       return { runtime, x, billing: billing?.service.summary(user.id) ?? { status: 'disabled', plan: null } };
     },
   });
+
+  metrics.setLiveConnections(() => live.connections());
 
   try {
     port = await http.listen(config.host, config.port);

@@ -66,6 +66,28 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const tenantEvents = new client.Counter({
+    name: 'tuitbot_tenant_events_total',
+    help: 'Events tenants reported, by kind (x.disconnected, billing.x_budget, runtime.*).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const stripeWebhooks = new client.Counter({
+    name: 'tuitbot_stripe_webhooks_total',
+    help: 'Stripe webhook deliveries by outcome (applied, ignored, duplicate, rejected).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let liveConnections: () => number = () => 0;
+  new client.Gauge({
+    name: 'tuitbot_live_connections',
+    help: 'Open dashboard WebSocket connections.',
+    registers: [registry],
+    collect() {
+      this.set(liveConnections());
+    },
+  });
+
   let source: TenantGaugeSource | null = null;
   new client.Gauge({
     name: 'tuitbot_tenants',
@@ -121,8 +143,13 @@ export function createMetrics() {
     quarantines,
     jobLag,
     protocolRejected,
+    tenantEvents,
+    stripeWebhooks,
     setTenantSource(s: TenantGaugeSource) {
       source = s;
+    },
+    setLiveConnections(count: () => number) {
+      liveConnections = count;
     },
   };
 }

@@ -18,6 +18,8 @@ export interface BillingRouteDeps {
   billing: BillingService | null;
   auth: RequestAuth;
   limits: RateLimits;
+  /** Counts each webhook delivery by outcome (metrics). */
+  onWebhook?: (outcome: 'applied' | 'ignored' | 'duplicate' | 'rejected') => void;
 }
 
 export const PlanField = v.picklist(PLANS.map((plan) => plan.id) as [PlanId, ...PlanId[]], `must be one of ${PLANS.map((plan) => plan.id).join(', ')}`);
@@ -86,7 +88,14 @@ export function addBillingRoutes(router: Router<Handler>, deps: BillingRouteDeps
   // Stripe signs the raw body; no cookie, no origin: the signature is the authentication.
   router.add('POST', '/webhooks/stripe', async (ctx) => {
     const service = billing();
-    const result = await service.handleWebhook(await ctx.body(), ctx.headers['stripe-signature']);
+    let result: { outcome: string };
+    try {
+      result = await service.handleWebhook(await ctx.body(), ctx.headers['stripe-signature']);
+    } catch (error) {
+      if (error instanceof HttpError) deps.onWebhook?.('rejected');
+      throw error;
+    }
+    deps.onWebhook?.(result.outcome === 'applied' || result.outcome === 'duplicate' ? result.outcome : 'ignored');
     return json(200, { received: true, outcome: result.outcome });
   });
 }

@@ -30,6 +30,9 @@ t.test('the server answers /healthz, /readyz and /metrics', async (t) => {
     'tuitbot_tenant_crashes_total',
     'nodejs_eventloop_lag_seconds',
     'tuitbot_activation_queue_length 0',
+    'tuitbot_live_connections 0',
+    'tuitbot_stripe_webhooks_total',
+    'tuitbot_tenant_events_total',
   ]) {
     t.ok(metrics.includes(name), `metrics include ${name}`);
   }

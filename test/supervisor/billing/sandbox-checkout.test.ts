@@ -43,4 +43,7 @@ t.test('sandbox: sign up, choose Growth, pay on the checkout page → active wit
     xAllowance: { allowanceCents: 1700 },
   });
   t.match((await browser.json('GET', '/auth/me')).body.subscription, { status: 'active', plan: 'growth' });
+  const metrics = await (await fetch(`${server.base}/metrics`)).text();
+  const applied = Number(/tuitbot_stripe_webhooks_total\{outcome="applied"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  t.ok(applied >= 2, `operators see the webhooks applied (${applied})`);
 });
