@@ -409,3 +409,20 @@ t.test('with their own X app a user has no allowance (X bills them) and cannot o
   server.billing.refresh(userId);
   t.match(server.registry.get(tenantId)!.ceilings, { xCostAllowanceCents: 1700 });
 });
+
+t.test('deleting the account cancels its subscription at Stripe (retried until Stripe agrees), and no mail goes to the deleted address', async (t) => {
+  const server = await startBillingServer();
+  t.teardown(() => server.close());
+  const ada = await server.signup('ada@example.com');
+  await server.subscribe(ada, 'growth');
+  const subscription = subscriptionIdOf(server, 'ada@example.com');
+  const deleted = await ada.json('DELETE', '/auth/account', { password: 'correct horse battery staple' });
+  t.equal(deleted.status, 200);
+  await server.billing.sweep();
+  await server.stripe.idle();
+  t.match(server.stripe.subscription(subscription), { status: 'canceled' }, 'Stripe stops charging');
+  const row = server.db.prepare('SELECT stripe_status FROM subscriptions WHERE subscription_id = ?').get(subscription) as { stripe_status: string };
+  t.equal(row.stripe_status, 'canceled');
+  await server.billing.sweep();
+  t.notOk(server.mails.some((m) => m.to.endsWith('@deleted.invalid')), 'nothing is mailed to the released address');
+});
