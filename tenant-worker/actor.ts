@@ -36,10 +36,12 @@ import { costHandlers } from './api/costs.js';
 import { llmHandlers } from './llm/handlers.js';
 import { settingsHandlers } from './api/settings.js';
 import { XAccount } from './x-account.js';
+import { actorLoopDeps, runtimeEnabled, runtimeJobs, type LoopDeps } from './runtime/loops/index.js';
+import { runtimeHandlers } from './runtime/runtime-handlers.js';
 
-/** The runtime's job set; the real TuitBot loops are added here as they are built. */
-function jobDefinitions(db: Database.Database, devHooks: boolean): JobDefinition[] {
-  return devHooks ? devJobs(db) : [];
+/** The job set: the runtime's loops while the user has them started or paused, and the dev hooks' jobs. */
+function jobDefinitions(db: Database.Database, devHooks: boolean, loopDeps: () => LoopDeps): JobDefinition[] {
+  return [...(devHooks ? devJobs(db) : []), ...(runtimeEnabled(db) ? runtimeJobs(loopDeps()) : [])];
 }
 
 /** setTimeout's ceiling (~24.8 days); later alarms are re-armed when this one fires. */
@@ -57,6 +59,7 @@ export class TenantActor {
   #ceilings: Ceilings;
   readonly #secrets: TenantSecrets | null;
   #xAccount: XAccount | null = null;
+  #runtimeDeps: LoopDeps | null = null;
   #xApp: XApp | null;
   #inflight = new Set<Promise<unknown>>();
   /** Answers of the requests being handled now, to travel in one message. */
@@ -77,7 +80,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...runtimeHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
   }
 
   /** Opens the tenant and resolves when it has hibernated. */
@@ -92,7 +95,7 @@ export class TenantActor {
       // Only this activation may touch the file while it is active (the supervisor never opens
       // a tenant DB), so it is held exclusively.
       this.#db = openDatabase(this.#init.dbPath, 'tenant', { exclusive: true });
-      this.#jobs = new JobRunner(this.#db, jobDefinitions(this.#db, this.#init.devHooks));
+      this.#jobs = new JobRunner(this.#db, jobDefinitions(this.#db, this.#init.devHooks, () => this.#loopDeps()));
     } catch (error) {
       this.#stopTimers();
       if (this.#db?.open) this.#db.close();
@@ -196,6 +199,7 @@ export class TenantActor {
       llmFallback: this.#init.llmFallback,
       activatedAt: this.#activatedAt,
       tick: () => this.#tick(),
+      reloadJobs: () => this.#reloadJobs(),
       emit: (event) => this.#post({ type: 'event', event }),
     };
   }
@@ -210,6 +214,27 @@ export class TenantActor {
       log: this.#log,
     });
     return this.#xAccount;
+  }
+
+  #loopDeps(): LoopDeps {
+    this.#runtimeDeps ??= actorLoopDeps({
+      db: this.#db,
+      ceilings: () => this.#ceilings,
+      x: () => this.#x(),
+      emit: (event) => this.#post({ type: 'event', event }),
+      secrets: this.#secrets,
+      llmFallback: this.#init.llmFallback,
+    });
+    return this.#runtimeDeps;
+  }
+
+  /** A new job runner for the current job set, built between ticks so no run is cut in two. */
+  async #reloadJobs(): Promise<void> {
+    while (this.#tickRunning) await this.#tickRunning;
+    if (this.#closing) return;
+    this.#jobs = new JobRunner(this.#db, jobDefinitions(this.#db, this.#init.devHooks, () => this.#loopDeps()));
+    // Not awaited: a due job may call X, and the request that started the runtime should not wait for it.
+    void this.#tick();
   }
 
   /** Runs due jobs; overlapping calls coalesce into one more pass after the current one. */

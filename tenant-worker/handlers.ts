@@ -33,6 +33,8 @@ export interface HandlerContext {
   activatedAt: number;
   /** Runs due jobs now and reports the new alarm to the supervisor. */
   tick(): Promise<void>;
+  /** Rebuilds the job set (the runtime's jobs exist only while it is started or paused) and arms the alarm. */
+  reloadJobs(): Promise<void>;
   /** An event for the supervisor (dashboard, email). */
   emit(event: TenantEvent): void;
 }
