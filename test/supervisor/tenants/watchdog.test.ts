@@ -4,7 +4,7 @@ import { startTenants, until, type TestTenants } from '../../helpers/tenants.js'
 
 /** Crashes a tenant with a dev hook, then waits until the watchdog has dealt with it. */
 async function crash(env: TestTenants, tenantId: string, hook: string): Promise<void> {
-  await env.host.request(tenantId, hook, undefined, 5_000).catch(() => undefined);
+  await env.host.request(tenantId, hook, undefined, 20_000).catch(() => undefined);
   await until(() => env.host.state(tenantId) === 'backoff' || env.registry.get(tenantId)!.status === 'quarantined', 15_000);
 }
 
@@ -22,9 +22,12 @@ for (const [hook, kind] of [
     let goodAnswers = 0;
     let goodFailures = 0;
     let stop = false;
+    // Warm first: a cold thread's start is not what this test is about (and is slow on a busy machine).
+    await env.host.request(good.id, 'ping', undefined, 30_000);
+    await env.host.request(bad.id, 'ping', undefined, 30_000);
     const neighbour = (async () => {
       while (!stop) {
-        await env.host.request(good.id, 'ping', undefined, 3_000).then(
+        await env.host.request(good.id, 'ping', undefined, 10_000).then(
           () => goodAnswers++,
           () => goodFailures++,
         );
@@ -37,7 +40,7 @@ for (const [hook, kind] of [
       t.equal(env.host.state(bad.id), 'backoff', `crash ${attempt} leads to a restart backoff`);
       // The watchdog restarts it by itself; afterwards it answers again.
       await until(() => env.host.state(bad.id) === 'active' || env.host.state(bad.id) === 'hibernated', 10_000);
-      const pong = (await env.host.request(bad.id, 'ping', undefined, 5_000)) as { tenantId: string };
+      const pong = (await env.host.request(bad.id, 'ping', undefined, 20_000)) as { tenantId: string };
       t.equal(pong.tenantId, bad.id, `restarted after crash ${attempt}`);
     }
     await crash(env, bad.id, hook);
@@ -50,7 +53,7 @@ for (const [hook, kind] of [
     await t.rejects(env.host.request(bad.id, 'ping', undefined, 1_000), { code: 'tenant_quarantined' });
 
     t.ok(env.host.release(bad.id), 'an operator can release it');
-    t.match(await env.host.request(bad.id, 'ping', undefined, 5_000), { tenantId: bad.id }, 'released tenants answer again');
+    t.match(await env.host.request(bad.id, 'ping', undefined, 20_000), { tenantId: bad.id }, 'released tenants answer again');
 
     stop = true;
     await neighbour;
@@ -65,9 +68,9 @@ t.test('requests in flight when a tenant crashes fail with tenant_crashed, not a
   const env = startTenants();
   t.teardown(() => env.close());
   const tenant = env.registry.create();
-  await env.host.request(tenant.id, 'ping', undefined, 5_000);
-  const slow = env.host.request(tenant.id, 'dev.sleep', { ms: 2_000 }, 5_000);
-  await env.host.request(tenant.id, 'dev.throw', undefined, 5_000);
+  await env.host.request(tenant.id, 'ping', undefined, 20_000);
+  const slow = env.host.request(tenant.id, 'dev.sleep', { ms: 2_000 }, 20_000);
+  await env.host.request(tenant.id, 'dev.throw', undefined, 20_000);
   const error = await slow.then(() => null, (e: unknown) => e);
   t.type(error, RemoteError);
   t.equal((error as RemoteError).code, 'tenant_crashed');
