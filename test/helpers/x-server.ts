@@ -47,7 +47,7 @@ export async function startXServer(options: { fakeX?: FakeXOptions; publicClient
         flow: createXOAuthFlow({ db: deps.db, secrets, appFor: (userId, tenantId) => apps.forUser(userId, tenantId)?.settings ?? null, redirectUri: () => `${base}/api/x/callback`, now: () => clock.now }),
         apps,
         appUrl: deps.appUrl,
-        requestTimeoutMs: 5_000,
+        requestTimeoutMs: 20_000,
       });
     },
   });

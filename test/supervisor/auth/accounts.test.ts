@@ -256,7 +256,7 @@ t.test('deleting the account needs the password, stops the tenant, schedules the
   t.teardown(() => server.close());
   const browser = await signup(server, 'lu@example.com');
   const me = (await browser.json('GET', '/auth/me')).body.user;
-  await server.host.request(me.tenantId, 'ping', undefined, 5_000);
+  await server.host.request(me.tenantId, 'ping', undefined, 20_000);
   t.equal((await browser.json('DELETE', '/auth/account', { password: 'wrong password!' })).status, 403);
   const deleted = await browser.json('DELETE', '/auth/account', { password: PASSWORD });
   t.equal(deleted.status, 200);

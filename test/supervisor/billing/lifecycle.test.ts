@@ -62,7 +62,7 @@ t.test('checkout → paid → active: Growth ceilings reach the running tenant a
   });
   t.equal(after.renewsAt, after.xAllowance.periodEnd);
   t.match(server.registry.get(tenantId)!.ceilings, { plan: 'growth', automation: true }, 'stored for the next activation');
-  const inside = (await server.host.request(tenantId, 'status', {}, 5_000)) as { ceilings: { plan: string; automation: boolean } };
+  const inside = (await server.host.request(tenantId, 'status', {}, 20_000)) as { ceilings: { plan: string; automation: boolean } };
   t.match(inside.ceilings, { plan: 'growth', automation: true }, 'the tenant actor runs under them');
   t.same(notices(server, 'ada@example.com'), ['Your TuitBot Growth plan is active']);
   const me = await ada.json('GET', '/auth/me');
@@ -195,7 +195,7 @@ t.test('upgrade and downgrade apply the new ceilings at once', async (t) => {
   await stripe.subscriptions.update(subscription.id, { items: [{ id: planItem.id, price: SANDBOX_PRICES.pro }], proration_behavior: 'create_prorations' });
   await server.stripe.idle();
   t.match(await status(ada), { plan: { id: 'pro' }, ceilings: { repliesPerDay: 30, targets: null } });
-  const inside = (await server.host.request(tenantId, 'status', {}, 5_000)) as { ceilings: { plan: string } };
+  const inside = (await server.host.request(tenantId, 'status', {}, 20_000)) as { ceilings: { plan: string } };
   t.equal(inside.ceilings.plan, 'pro');
   await stripe.subscriptions.update(subscription.id, { items: [{ id: planItem.id, price: SANDBOX_PRICES.growth }] });
   await server.stripe.idle();
@@ -269,7 +269,7 @@ t.test('after 30 days the data is purged (backups too), with a reminder first; r
   await server.subscribe(bob, 'growth');
   const adaTenant = userOf(server, 'ada@example.com').tenant_id;
   const bobTenant = userOf(server, 'bob@example.com').tenant_id;
-  for (const tenant of [adaTenant, bobTenant]) await server.host.request(tenant, 'settings.put', { key: 'topic', value: `about ${tenant}` }, 5_000);
+  for (const tenant of [adaTenant, bobTenant]) await server.host.request(tenant, 'settings.put', { key: 'topic', value: `about ${tenant}` }, 20_000);
   const backups = tenantBackupDir(server.dir, adaTenant);
   mkdirSync(backups, { recursive: true });
   writeFileSync(join(backups, 'backup.db'), 'a backup');
@@ -285,7 +285,7 @@ t.test('after 30 days the data is purged (backups too), with a reminder first; r
   server.clock.stripeNow = server.clock.now;
   await server.subscribe(bob, 'pro');
   t.match(await status(bob), { state: 'active', plan: { id: 'pro' } });
-  const kept = (await server.host.request(bobTenant, 'settings.get', { key: 'topic' }, 5_000)) as { value: string };
+  const kept = (await server.host.request(bobTenant, 'settings.get', { key: 'topic' }, 20_000)) as { value: string };
   t.equal(kept.value, `about ${bobTenant}`);
 
   server.clock.now = purgeAfter - PURGE_REMINDER_MS + 1;
@@ -300,9 +300,9 @@ t.test('after 30 days the data is purged (backups too), with a reminder first; r
   await until(() => server.host.state(adaTenant) === 'hibernated');
   const fresh = await ada.json('GET', '/api/billing/status');
   t.equal(fresh.status, 200, 'the tenant still works, from an empty DB');
-  await t.rejects(server.host.request(adaTenant, 'settings.get', { key: 'topic' }, 5_000), { code: 'not_found' }, 'its data is gone');
+  await t.rejects(server.host.request(adaTenant, 'settings.get', { key: 'topic' }, 20_000), { code: 'not_found' }, 'its data is gone');
   t.ok(notices(server, 'ada@example.com').includes('Your TuitBot data has been deleted'));
-  const bobStill = (await server.host.request(bobTenant, 'settings.get', { key: 'topic' }, 5_000)) as { value: string };
+  const bobStill = (await server.host.request(bobTenant, 'settings.get', { key: 'topic' }, 20_000)) as { value: string };
   t.equal(bobStill.value, `about ${bobTenant}`, 'the reactivated tenant is untouched');
 });
 
@@ -318,7 +318,7 @@ t.test('overage: opt in, spend beyond the allowance, reported to Stripe exactly 
   t.equal(tooHigh.status, 422);
   t.match(tooHigh.body.error.fields, { capCents: /at most 7000/ });
   const { tenant_id: tenantId } = userOf(server, 'ada@example.com');
-  const inside = (await server.host.request(tenantId, 'status', {}, 5_000)) as { ceilings: { xOverageCapCents: number } };
+  const inside = (await server.host.request(tenantId, 'status', {}, 20_000)) as { ceilings: { xOverageCapCents: number } };
   t.equal(inside.ceilings.xOverageCapCents, 500, 'the cap reaches the tenant');
 
   // The tenant's X client wrote $9.00 of posts into its ledger this period (600 creates at $0.015).
@@ -401,7 +401,7 @@ t.test('with their own X app a user has no allowance (X bills them) and cannot o
   server.ownXApps.add(userId);
   server.billing.refresh(userId);
   t.match(server.registry.get(tenantId)!.ceilings, { plan: 'growth', repliesPerDay: 15, xCostAllowanceCents: null, xReadCentsPerDay: null, automation: true });
-  const inside = (await server.host.request(tenantId, 'status', {}, 5_000)) as { ceilings: { xCostAllowanceCents: number | null } };
+  const inside = (await server.host.request(tenantId, 'status', {}, 20_000)) as { ceilings: { xCostAllowanceCents: number | null } };
   t.equal(inside.ceilings.xCostAllowanceCents, null, 'the running tenant knows at once');
   t.match(await status(ada), { xAllowance: { ownXApp: true, allowanceCents: 0 }, ceilings: { repliesPerDay: 15 } });
   t.match(await ada.json('PUT', '/api/billing/overage', { enabled: true }), { status: 409, body: { error: { code: 'own_x_app' } } });

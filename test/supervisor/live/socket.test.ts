@@ -23,7 +23,7 @@ async function startLive(options: { heartbeatMs?: number; maxBackpressureBytes?:
         log: deps.log,
         heartbeatMs: options.heartbeatMs ?? 60_000,
         ...(options.maxBackpressureBytes !== undefined && { maxBackpressureBytes: options.maxBackpressureBytes }),
-        snapshot: async (user) => ({ runtime: await deps.host.request(user.tenant_id, 'status', {}, 5_000) }),
+        snapshot: async (user) => ({ runtime: await deps.host.request(user.tenant_id, 'status', {}, 20_000) }),
       });
     },
   });
