@@ -88,7 +88,7 @@ export async function postThreadParts(
 }
 
 /**
- * Settles intents a crash (or an unanswered POST) left pending, against our latest posts at X. Runs
+ * Settles intents a crash (or an unanswered POST) left pending, against our latest 10 posts at X. Runs
  * once per activation before anything is posted, and again for intents older than a minute (X may
  * take a moment to list a post). A failed fetch leaves them pending for the next try.
  */
@@ -103,7 +103,8 @@ export async function reconcileOpenIntents(deps: LoopDeps, selfId: string): Prom
   const client = deps.x().client();
   if (!client) return;
   try {
-    const page = await client.userPosts(selfId, { maxResults: 100 });
+    // A small page: intents are recent, and a page of 100 is estimated above a small plan's daily read budget.
+    const page = await client.userPosts(selfId, { maxResults: 10 });
     for (const intent of open) reconcileIntent(deps, intent, page.posts);
     deps.activation.reconciled = true;
   } catch {
