@@ -6,6 +6,7 @@
  */
 import { XAuthExpiredError, XBudgetRefusedError } from '../../x/errors.js';
 import { hasUrl } from '../../x/client.js';
+import type { XPost } from '../../x/types.js';
 import type { ActionKind } from '../../action-limits.js';
 import { windowStart, tenantZone } from '../../action-limits.js';
 import {
@@ -31,6 +32,8 @@ export type Published =
 export async function publish(deps: LoopDeps, intent: NewIntent): Promise<Published> {
   const client = deps.x().client();
   if (!client) return { ok: false, code: 'x_failed', message: 'No X app is configured.', retryable: true };
+  // Posting on top of an unsettled post could push it out of the page reconciliation reads.
+  if (!deps.activation.reconciled) return { ok: false, code: 'x_failed', message: 'Waiting to settle a post a restart interrupted.', retryable: true };
   const decision = deps.x().budget.check(hasUrl(intent.text) ? 'create_url' : 'create');
   if (!decision.allowed) return { ok: false, code: 'x_budget', message: decision.message, retryable: true };
   const begun = beginIntent(deps, intent);
@@ -88,9 +91,11 @@ export async function postThreadParts(
 }
 
 /**
- * Settles intents a crash (or an unanswered POST) left pending, against our latest 10 posts at X. Runs
- * once per activation before anything is posted, and again for intents older than a minute (X may
- * take a moment to list a post). A failed fetch leaves them pending for the next try.
+ * Settles intents a crash (or an unanswered POST) left pending, against our posts at X since the oldest
+ * of them (since_id from its time, paged), so "X has no such post" is only concluded after seeing every
+ * post made since. Runs before anything is posted in an activation (publish waits for it), and again for
+ * intents older than a minute (X may take a moment to list a post). A failed or unfinished read leaves
+ * them pending for the next try.
  */
 export async function reconcileOpenIntents(deps: LoopDeps, selfId: string): Promise<void> {
   const now = deps.now();
@@ -102,14 +107,31 @@ export async function reconcileOpenIntents(deps: LoopDeps, selfId: string): Prom
   }
   const client = deps.x().client();
   if (!client) return;
+  const since = Math.min(...open.map((intent) => intent.createdAt)) - 120_000;
+  const posts: XPost[] = [];
+  let nextToken: string | undefined;
   try {
-    // A small page: intents are recent, and a page of 100 is estimated above a small plan's daily read budget.
-    const page = await client.userPosts(selfId, { maxResults: 10 });
-    for (const intent of open) reconcileIntent(deps, intent, page.posts);
-    deps.activation.reconciled = true;
+    for (let page = 0; page < RECONCILE_PAGES; page++) {
+      // Small pages: a page of 100 is estimated above a small plan's daily read budget.
+      const read = await client.userPosts(selfId, { maxResults: 10, sinceId: snowflakeAt(since), ...(nextToken && { nextToken }) });
+      posts.push(...read.posts);
+      nextToken = read.nextToken;
+      if (!nextToken) break;
+    }
   } catch {
-    // Left pending: their items stay `posting` and nothing is posted for them until X answers.
+    return;
   }
+  if (nextToken !== undefined) return;
+  for (const intent of open) reconcileIntent(deps, intent, posts);
+  deps.activation.reconciled = true;
+}
+
+const RECONCILE_PAGES = 5;
+/** X's ids start with the milliseconds since its epoch (2010-11-04), so a time is an id to read "since". */
+const X_EPOCH = 1_288_834_974_657n;
+
+function snowflakeAt(at: number): string {
+  return ((BigInt(Math.max(0, Math.floor(at))) - X_EPOCH) << 22n).toString();
 }
 
 /** When an action limit has room again: the start of the next day (week for threads) in the tenant zone. */
