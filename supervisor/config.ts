@@ -166,44 +166,25 @@ export function parseEncryptionKey(text: string): Uint8Array | undefined {
   return undefined;
 }
 
-/** A key that logs and prints as "[redacted]". */
-function redacted(key: Uint8Array): Uint8Array {
-  Object.defineProperty(key, 'toJSON', { value: () => '[redacted]' });
-  Object.defineProperty(key, Symbol.for('nodejs.util.inspect.custom'), { value: () => '[redacted]' });
-  return key;
+/** Makes `value` log and print (JSON and util.inspect) as `shown()` does: how secrets stay out of logs. */
+function printsAs<T extends object>(value: T, shown: () => unknown): T {
+  Object.defineProperty(value, 'toJSON', { value: shown });
+  Object.defineProperty(value, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
+  return value;
 }
 
-/** GitHub settings that log and print with the client secret as "[redacted]". */
-function redactedSecret(github: GitHubConfig): GitHubConfig {
-  const shown = () => ({ ...github, clientSecret: '[redacted]' });
-  Object.defineProperty(github, 'toJSON', { value: shown });
-  Object.defineProperty(github, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
-  return github;
-}
+/** A key that logs and prints as "[redacted]". */
+const redacted = (key: Uint8Array): Uint8Array => printsAs(key, () => '[redacted]');
+
+/** GitHub or X app settings that log and print with the client secret as "[redacted]". */
+const redactedSecret = <T extends { clientSecret: string | null }>(app: T): T => printsAs(app, () => ({ ...app, clientSecret: '[redacted]' }));
 
 /** Stripe settings that log and print with both keys as "[redacted]". */
-function redactedStripe<T extends BillingConfig>(billing: T): T {
-  const shown = () => ({ ...billing, secretKey: '[redacted]', webhookSecret: '[redacted]' });
-  Object.defineProperty(billing, 'toJSON', { value: shown });
-  Object.defineProperty(billing, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
-  return billing;
-}
-
-/** X app settings that log and print with the client secret as "[redacted]". */
-function redactedX<T extends object>(x: T): T {
-  const shown = () => ({ ...x, clientSecret: '[redacted]' });
-  Object.defineProperty(x, 'toJSON', { value: shown });
-  Object.defineProperty(x, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
-  return x;
-}
+const redactedStripe = <T extends BillingConfig>(billing: T): T => printsAs(billing, () => ({ ...billing, secretKey: '[redacted]', webhookSecret: '[redacted]' }));
 
 /** Email settings that log and print with the SMTP user and password as "[redacted]". */
-function redactedSmtp(email: EmailConfig): EmailConfig {
-  const shown = () => ({ ...email, smtpUrl: email.smtpUrl?.replace(/^(smtps?:\/\/)[^@/?#]*@/i, '$1[redacted]@') ?? null });
-  Object.defineProperty(email, 'toJSON', { value: shown });
-  Object.defineProperty(email, Symbol.for('nodejs.util.inspect.custom'), { value: shown });
-  return email;
-}
+const redactedSmtp = (email: EmailConfig): EmailConfig =>
+  printsAs(email, () => ({ ...email, smtpUrl: email.smtpUrl?.replace(/^(smtps?:\/\/)[^@/?#]*@/i, '$1[redacted]@') ?? null }));
 
 const EnvSchema = v.object({
   TUITBOT_MODE: v.optional(v.picklist(['sandbox', 'self-host', 'cloud'], 'must be sandbox, self-host or cloud'), 'sandbox'),
@@ -382,7 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               apiUrl: e.STRIPE_API_URL ?? null,
             }),
     x: e.X_API_CLIENT_ID
-      ? redactedX({ kind: 'app' as const, clientId: e.X_API_CLIENT_ID, clientSecret: e.X_API_CLIENT_SECRET ?? null, ...xEndpoints })
+      ? redactedSecret({ kind: 'app' as const, clientId: e.X_API_CLIENT_ID, clientSecret: e.X_API_CLIENT_SECRET ?? null, ...xEndpoints })
       : e.TUITBOT_MODE === 'sandbox'
         ? { kind: 'sandbox' }
         : { kind: 'none', ...xEndpoints },
