@@ -10,7 +10,7 @@
  * No I/O here, so every edge is a unit test with a made-up clock.
  */
 import type { Ceilings } from '../../protocol/index.js';
-import { DEFAULT_OVERAGE_CAP_MULTIPLE, planById, type PlanId } from './plans.js';
+import { DEFAULT_OVERAGE_CAP_MULTIPLE, planById, type Plan, type PlanId } from './plans.js';
 
 export const GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -170,16 +170,25 @@ export function ceilingsFor(row: SubscriptionRow | undefined, now: number, overa
   const state = stateOf(row, now);
   if (!row || !hasAccess(state)) return { ...NO_PLAN, plan: row && isReadOnly(state) ? row.plan : 'none', readOnly: isReadOnly(state) };
   const plan = planById(row.plan);
-  const overage = overageOffered && row.overage_opt_in === 1 && !ownXApp;
-  // With their own X app X bills the user: no allowance, no read budget, no URL ration.
-  const x = ownXApp
+  const overage = overageOffered && row.overage_opt_in === 1;
+  return planCeilings(plan, {
+    periodStart: row.period_start,
+    overageCapCents: overage ? (row.overage_cap_cents ?? plan.xAllowanceCents * DEFAULT_OVERAGE_CAP_MULTIPLE) : null,
+    ownXApp,
+  });
+}
+
+/** A paid plan's ceilings for a billing period, automation on. */
+export function planCeilings(plan: Plan, options: { periodStart: number; overageCapCents?: number | null; ownXApp?: boolean }): NonNullable<Ceilings> {
+  // With their own X app X bills the user: no allowance, no read budget, no URL ration, no overage.
+  const x = options.ownXApp
     ? { xCostAllowanceCents: null, xPeriodStart: null, xReadCentsPerDay: null, xUrlPostsPerDay: null, xOverageCapCents: null }
     : {
         xCostAllowanceCents: plan.xAllowanceCents,
-        xPeriodStart: row.period_start,
+        xPeriodStart: options.periodStart,
         xReadCentsPerDay: plan.xReadCentsPerDay,
         xUrlPostsPerDay: plan.xUrlPostsPerDay,
-        xOverageCapCents: overage ? (row.overage_cap_cents ?? plan.xAllowanceCents * DEFAULT_OVERAGE_CAP_MULTIPLE) : null,
+        xOverageCapCents: options.overageCapCents ?? null,
       };
   return {
     plan: plan.id,

@@ -5,8 +5,8 @@
  * and at full ceilings and prints the metered X cost per plan (the figure in bench/RESULTS.md).
  */
 import t from 'tap';
-import type { Ceilings } from '../../../../protocol/index.js';
-import { PLANS, type Plan } from '../../../../supervisor/billing/plans.js';
+import { PLANS } from '../../../../supervisor/billing/plans.js';
+import { planCeilings } from '../../../../supervisor/billing/state.js';
 import { approveAll } from '../../../../tenant-worker/runtime/approvals.js';
 import { runtimeHarness } from '../../../helpers/runtime.js';
 
@@ -18,23 +18,6 @@ const only = process.env['TUITBOT_SIM_PLAN'];
 const plans = full ? PLANS.filter((plan) => !only || plan.id === only) : PLANS.filter((plan) => plan.id === 'starter');
 const variants = full ? (['default', 'full'] as const).filter((variant) => !process.env['TUITBOT_SIM_VARIANT'] || variant === process.env['TUITBOT_SIM_VARIANT']) : (['default'] as const);
 
-function ceilingsOf(plan: Plan, periodStart: number): NonNullable<Ceilings> {
-  return {
-    plan: plan.id,
-    repliesPerDay: plan.repliesPerDay,
-    tweetsPerDay: plan.tweetsPerDay,
-    threadsPerWeek: plan.threadsPerWeek,
-    targets: plan.targets,
-    xCostAllowanceCents: plan.xAllowanceCents,
-    xPeriodStart: periodStart,
-    xReadCentsPerDay: plan.xReadCentsPerDay,
-    xUrlPostsPerDay: plan.xUrlPostsPerDay,
-    xOverageCapCents: null,
-    automation: true,
-    readOnly: false,
-  };
-}
-
 const results: string[] = [];
 
 for (const plan of plans) {
@@ -43,7 +26,7 @@ for (const plan of plans) {
       const start = Date.UTC(2026, 10, 2, 7);
       const h = await runtimeHarness(t, {
         start,
-        ceilings: ceilingsOf(plan, start),
+        ceilings: planCeilings(plan, { periodStart: start }),
         settings:
           variant === 'full'
             ? { 'limits.max_replies_per_day': plan.repliesPerDay, 'limits.max_tweets_per_day': plan.tweetsPerDay, 'limits.max_threads_per_week': plan.threadsPerWeek }
