@@ -36,15 +36,16 @@ function storedValues(context: HandlerContext): Record<string, unknown> {
   return values;
 }
 
-function defaults(): Record<string, unknown> {
-  return Object.fromEntries(SETTING_KEYS.map((key) => [key, v.getDefault(SETTINGS[key] as v.OptionalSchema<v.GenericSchema, unknown>)]));
-}
+/** Every setting's default: constant, so computed once. */
+const DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze(
+  Object.fromEntries(SETTING_KEYS.map((key) => [key, v.getDefault(SETTINGS[key] as v.OptionalSchema<v.GenericSchema, unknown>)])),
+);
 
 function view(context: HandlerContext) {
   const stored = storedValues(context);
   const { config, errors } = loadRuntimeConfig(context.db);
-  const values = { ...defaults(), ...stored };
-  for (const key of Object.keys(errors)) if (key in SETTINGS) values[key] = defaults()[key];
+  const values = { ...DEFAULTS, ...stored };
+  for (const key of Object.keys(errors)) if (key in SETTINGS) values[key] = DEFAULTS[key];
   const ceilings = context.ceilings;
   const limits = Object.fromEntries(
     Object.entries(CAPPED).map(([key, field]) => {
@@ -75,8 +76,7 @@ function validateValues(params: unknown): Record<string, unknown> {
 
 /** `null` for a setting whose default is not null means "back to the default". */
 function resets(proposed: Record<string, unknown>): Set<string> {
-  const all = defaults();
-  return new Set(Object.keys(proposed).filter((key) => proposed[key] === null && all[key] !== null));
+  return new Set(Object.keys(proposed).filter((key) => proposed[key] === null && DEFAULTS[key] !== null));
 }
 
 function check(context: HandlerContext, proposed: Record<string, unknown>) {
@@ -90,7 +90,7 @@ function check(context: HandlerContext, proposed: Record<string, unknown>) {
 export const settingsHandlers: Record<string, Handler> = {
   'settings.all': (context) => view(context),
 
-  'settings.defaults': () => ({ values: defaults() }),
+  'settings.defaults': () => ({ values: DEFAULTS }),
 
   'settings.validate': (context, params) => {
     const errors = check(context, validateValues(params));
