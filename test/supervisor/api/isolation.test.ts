@@ -28,9 +28,18 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
   t.equal((await a.json('PUT', '/api/settings/llm', { provider: 'openai-compatible', baseUrl: `http://${MARKER}.example.com/v1`, model: MARKER })).status, 200);
   t.equal((await a.json('PUT', '/api/x/app', { clientId: MARKER, clientSecret: MARKER })).status, 200);
 
+  // ── A's objects: every route module that stores something adds a line here (content, targets, …). ──
+  // (Nothing yet beyond the settings above.)
+
   const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
   const gets = Object.entries(doc.paths).filter(([path, ops]) => path.startsWith('/api/') && ops['get']?.security?.length && !path.includes('{'));
   t.ok(gets.length >= 8, `${gets.length} GET routes walked`);
+  const markersSeenBy = async (user: Browser) => {
+    let count = 0;
+    for (const [path] of gets) count += (await (await user.request('GET', path)).text()).toLowerCase().split(MARKER).length - 1;
+    return count;
+  };
+  const aBefore = await markersSeenBy(a);
   for (const [path] of gets) {
     const response = await b.request('GET', path);
     const text = await response.text();
@@ -38,8 +47,24 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
     t.notOk(text.toLowerCase().includes(MARKER), `GET ${path} as B shows nothing of A`);
     t.notOk((response.headers.get('location') ?? '').includes(MARKER), `GET ${path} as B does not send B to A's app`);
   }
-  const withIds = Object.keys(doc.paths).filter((path) => path.startsWith('/api/') && path.includes('{'));
-  t.same(withIds, [], 'no id-carrying routes yet; when they come, this walk must call them with A’s ids as B');
+
+  // Routes with ids: B names A's objects. Ids are per tenant (each has its own DB), so A's first
+  // objects are 1, 2, …, and usernames are the marker: B must get B's own answer (a 404), never A's
+  // object, and must change nothing of A's. Bodies are empty objects (a write that validated would
+  // act on B's tenant only).
+  const withIds = Object.entries(doc.paths).filter(([path]) => path.startsWith('/api/') && path.includes('{'));
+  for (const [template, ops] of withIds) {
+    for (const value of ['1', '2', '3', MARKER]) {
+      const path = template.replace(/\{[^}]+\}/g, value);
+      for (const method of Object.keys(ops).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))) {
+        const response = await b.request(method.toUpperCase(), path, method === 'get' || method === 'delete' ? undefined : {});
+        const text = await response.text();
+        t.ok(response.status < 500, `${method.toUpperCase()} ${path} as B: ${response.status}`);
+        t.notOk(text.toLowerCase().includes(MARKER), `${method.toUpperCase()} ${path} as B shows nothing of A`);
+      }
+    }
+  }
+  t.equal(await markersSeenBy(a), aBefore, "A's marked objects are all still there after B's walk");
 
   // B's writes change B only.
   await b.json('PATCH', '/api/settings', { 'business.product_name': 'Bob Co' });
