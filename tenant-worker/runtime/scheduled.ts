@@ -163,6 +163,20 @@ export function nextScheduledDue(db: Database.Database, now: number): ScheduledI
   return row ? toItem(row) : null;
 }
 
+/**
+ * A scheduled thread whose chain a crash cut between two parts: `posting`, its last part settled, no
+ * intent open. Nothing else would pick it again (only `scheduled` items are due), so the scheduler
+ * resumes it first.
+ */
+export function resumableScheduledThread(db: Database.Database): ScheduledItem | null {
+  const row = db
+    .prepare<[], Row>(
+      "SELECT * FROM scheduled_content s WHERE status = 'posting' AND thread_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM post_intents WHERE scheduled_id = s.id AND status = 'pending') ORDER BY id LIMIT 1",
+    )
+    .get();
+  return row ? toItem(row) : null;
+}
+
 /** When the scheduler next has something to do, or null. */
 export function nextScheduledAt(db: Database.Database): number | null {
   return db.prepare<[], { at: number | null }>("SELECT min(max(scheduled_for, coalesce(next_attempt_at, 0))) AS at FROM scheduled_content WHERE status = 'scheduled'").get()!.at;

@@ -5,7 +5,7 @@
  */
 import type { JobDefinition } from '../../jobs.js';
 import { lastPostAt, nextPostAt } from '../pacing.js';
-import { attachScheduledThread, deferScheduled, nextScheduledAt, nextScheduledDue } from '../scheduled.js';
+import { attachScheduledThread, deferScheduled, nextScheduledAt, nextScheduledDue, resumableScheduledThread } from '../scheduled.js';
 import { createThread } from '../threads.js';
 import type { LoopDeps } from './deps.js';
 import { gate } from './gate.js';
@@ -27,11 +27,11 @@ export function scheduledPosterJob(deps: LoopDeps): JobDefinition {
         const { config, self } = g;
         const { db } = deps;
         const now = deps.now();
-        const item = nextScheduledDue(db, now);
+        await reconcileOpenIntents(deps, self.id);
+        const item = resumableScheduledThread(db) ?? nextScheduledDue(db, now);
         if (!item) return { nextRunAt: Math.min(nextScheduledAt(db) ?? Infinity, now + IDLE_MS) };
         const at = nextPostAt(lastPostAt(db), now, config.pacing, deps.random);
         if (at > now) return { nextRunAt: at };
-        await reconcileOpenIntents(deps, self.id);
         let posted: Published;
         if (item.kind === 'thread') {
           let threadId = item.threadId;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { approve, listApprovals } from '../../../../tenant-worker/runtime/approvals.js';
 import { openIntents } from '../../../../tenant-worker/runtime/intents.js';
+import { createScheduled, getScheduled } from '../../../../tenant-worker/runtime/scheduled.js';
 import type { Ceilings } from '../../../../protocol/index.js';
 import { runtimeHarness, type RuntimeHarness } from '../../../helpers/runtime.js';
 
@@ -85,6 +86,34 @@ t.test('a crash between X creating a post and recording it posts no duplicate af
   const first = posts[0]!;
   const recorded = h.db.prepare<[{ id: string }], { n: number }>('SELECT (SELECT count(*) FROM replies WHERE tweet_id = @id) + (SELECT count(*) FROM original_tweets WHERE tweet_id = @id) AS n').get({ id: first.id })!;
   t.equal(recorded.n, 1, 'the crashed post is recorded with its X id');
+});
+
+t.test('a crash between two parts of a scheduled thread resumes the chain after the restart: every part once, in order', async (t) => {
+  const h = await runtimeHarness(t);
+  const parts = ['Pricing pages, a thread 1/4', 'Anchor on value, not cost 2/4', 'Show the annual saving 3/4', 'Test one change a week 4/4'];
+  const created = createScheduled(h.deps, { kind: 'thread', content: parts }, h.clock.now + 10 * MINUTE);
+  t.ok(created.ok);
+  const id = created.ok ? created.value.id : 0;
+  h.start();
+  let threadPosts = 0;
+  let crashed = false;
+  h.deps.afterPost = (intent) => {
+    if (intent.kind !== 'thread_tweet' || ++threadPosts !== 2) return;
+    crashed = true;
+    throw new Error('killed between thread parts');
+  };
+  await h.runUntil(h.clock.now + 2 * HOUR, () => crashed);
+  t.ok(crashed, 'the crash happened after the second part reached X');
+  t.equal(getScheduled(h.db, id)!.status, 'posting');
+
+  h.reactivate();
+  await h.runUntil(h.clock.now + 2 * HOUR);
+  t.equal(getScheduled(h.db, id)!.status, 'posted', 'the scheduled thread is finished, not stuck in posting');
+  const chain = h.ownPosts().filter((post) => parts.includes(post.text));
+  t.same(chain.map((post) => post.text).sort(), [...parts].sort(), 'every part is at X exactly once');
+  const byText = new Map(chain.map((post) => [post.text, post]));
+  t.ok(parts.every((text, i) => i === 0 ? byText.get(text)!.inReplyTo === null : byText.get(text)!.inReplyTo === byText.get(parts[i - 1]!)!.id), 'as one reply chain, in order');
+  t.equal(openIntents(h.db).length, 0);
 });
 
 const noPlan: Ceilings = {
