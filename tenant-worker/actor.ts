@@ -35,8 +35,12 @@ import { activityHandlers } from './api/activity.js';
 import { costHandlers } from './api/costs.js';
 import { llmHandlers } from './llm/handlers.js';
 import { settingsHandlers } from './api/settings.js';
+import { targetHandlers } from './api/targets.js';
+import { discoveryHandlers } from './api/discovery.js';
+import { analyticsHandlers } from './api/analytics.js';
 import { XAccount } from './x-account.js';
 import { actorLoopDeps, runtimeEnabled, runtimeJobs, type LoopDeps } from './runtime/loops/index.js';
+import { wakeGateWaiters } from './runtime/loops/gate.js';
 import { runtimeHandlers } from './runtime/runtime-handlers.js';
 
 /** The job set: the runtime's loops while the user has them started or paused, and the dev hooks' jobs. */
@@ -80,7 +84,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...runtimeHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...runtimeHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
   }
 
   /** Opens the tenant and resolves when it has hibernated. */
@@ -142,11 +146,13 @@ export class TenantActor {
         return;
       case 'set-ceilings':
         this.#ceilings = message.ceilings;
+        if ((message.ceilings === null || message.ceilings.automation) && wakeGateWaiters(this.#db, ['automation_off']) > 0) void this.#tick();
         return;
       case 'set-x-app':
         this.#xApp = message.x;
         // The next use builds the client for the new app (its tokens belong to that app).
         this.#xAccount = null;
+        if (message.x !== null && wakeGateWaiters(this.#db, ['x_not_configured']) > 0) void this.#tick();
         return;
       case 'hibernate':
         void this.#close(Number.POSITIVE_INFINITY);

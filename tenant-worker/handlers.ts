@@ -12,6 +12,7 @@ import { ActionLimits, tenantZone } from './action-limits.js';
 import type { JobRunner } from './jobs.js';
 import { XBudget } from './x-budget.js';
 import { remoteErrorOfX, type XAccount } from './x-account.js';
+import { wakeGateWaiters } from './runtime/loops/gate.js';
 
 export interface HandlerContext {
   /** The correlation id of the request being handled. */
@@ -120,7 +121,12 @@ export const handlers: Record<string, Handler> = {
   },
 
   /** The OAuth callback's result: the X identity and its tokens, sealed for this tenant by the supervisor. */
-  'x.connect': (context, params) => context.xAccount().connection.connect(validate(ConnectParams, params)),
+  'x.connect': (context, params) => {
+    const connected = context.xAccount().connection.connect(validate(ConnectParams, params));
+    // A started runtime waiting for X runs within seconds of the connection, not at its hourly retry.
+    if (wakeGateWaiters(context.db, ['x_not_connected', 'x_not_configured']) > 0) void context.tick();
+    return connected;
+  },
 
   'x.status': (context) => context.xAccount().connection.status(),
 

@@ -12,6 +12,7 @@ import * as v from 'valibot';
 import { RemoteError } from '../../protocol/index.js';
 import type { Handler, HandlerContext } from '../handlers.js';
 import { effectiveLimit } from '../action-limits.js';
+import { wakeGateWaiters } from '../runtime/loops/gate.js';
 import { checkSettings, loadRuntimeConfig, missingSetup, SETTING_KEYS, SETTINGS, type SettingKey } from '../runtime/config.js';
 
 /** Settings that a plan ceiling caps, and the ceiling field that caps each. */
@@ -117,6 +118,8 @@ export const settingsHandlers: Record<string, Handler> = {
     const after = view(context);
     const clamped = Object.fromEntries(Object.entries(after.limits).filter(([key, limit]) => key in proposed && limit.ceiling !== null && limit.requested > limit.ceiling));
     context.emit({ kind: 'settings.changed', at: now, data: { keys: Object.keys(proposed) } });
+    // Wider active hours or autopilot may open a gate a job is waiting on for up to an hour.
+    if (wakeGateWaiters(context.db, ['outside_active_hours', 'composer_mode'], now) > 0) void context.tick();
     return { ...after, clamped };
   },
 };

@@ -8,6 +8,7 @@ import { validate } from '../handlers.js';
 import { LlmClient } from './client.js';
 import { effectiveLlmSettings, LlmConfig, LlmConfigUpdate } from './config.js';
 import { LlmUsageLedger } from './usage.js';
+import { wakeGateWaiters } from '../runtime/loops/gate.js';
 
 const config = (context: HandlerContext) => new LlmConfig(context.db, context.secrets);
 
@@ -27,6 +28,7 @@ export const llmHandlers: Record<string, Handler> = {
   'llm.put': (context, params) => {
     const input = validate(LlmConfigUpdate, params);
     config(context).update(input, { allowPrivateNetwork: context.mode !== 'cloud' });
+    if (wakeGateWaiters(context.db, ['no_llm']) > 0) void context.tick();
     return llmHandlers['llm.get']!(context, undefined);
   },
 

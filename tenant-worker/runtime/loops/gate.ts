@@ -7,6 +7,7 @@
  * closed gate logs it (action log, status `skipped`) and emits RuntimeStatus; a job that passes that
  * check forgets the notice, so the next time it closes is told again. (notices_given holds the keys.)
  */
+import type Database from 'better-sqlite3';
 import { logAction, type Action } from '../action-log.js';
 import { loadRuntimeConfig, type RuntimeConfig } from '../config.js';
 import type { SkipReason } from '../guards.js';
@@ -49,6 +50,7 @@ export function gate(deps: LoopDeps, job: string, action: Action, rules: GateRul
   const { config } = loadRuntimeConfig(deps.db);
   const closed = (reason: GateReason, retryAt: number): Gate => {
     tellOnce(deps, config, job, action, reason);
+    waitFor(deps, job, reason, now);
     return { open: false, reason, retryAt, config };
   };
   const state = runtimeState(deps.db, now);
@@ -77,7 +79,41 @@ export function gate(deps: LoopDeps, job: string, action: Action, rules: GateRul
     if (deps.llm() === null) return closed('no_llm', now + HOUR);
     passed(deps, 'no_llm');
   }
+  deps.db.prepare('DELETE FROM notices_given WHERE key GLOB ?').run(`${WAITING}*:${job}`);
   return { open: true, config, self };
+}
+
+/*
+ * A closed gate retries in up to an hour; the user who just connected X, chose a plan, added an LLM key
+ * or widened the active hours should not wait that long. Each job waiting on a gate is noted
+ * (`runtime.waiting:<reason>:<job>`), and whatever reopens that reason wakes those jobs now.
+ */
+const WAITING = 'runtime.waiting:';
+const WAKE_SPREAD_MS = 20_000;
+
+function waitFor(deps: LoopDeps, job: string, reason: GateReason, now: number): void {
+  deps.db.prepare('DELETE FROM notices_given WHERE key GLOB ?').run(`${WAITING}*:${job}`);
+  deps.db.prepare('INSERT INTO notices_given (key, at) VALUES (?, ?)').run(`${WAITING}${reason}:${job}`, now);
+}
+
+/**
+ * Makes the jobs waiting on any of `reasons` due within the next seconds (spread, never all at one
+ * instant) and returns how many it woke; the gate checks again when they run.
+ */
+export function wakeGateWaiters(db: Database.Database, reasons: readonly GateReason[], now: number = Date.now(), random: () => number = Math.random): number {
+  let woken = 0;
+  const wake = db.prepare('UPDATE jobs SET next_run_at = min(next_run_at, ?) WHERE name = ?');
+  const forget = db.prepare('DELETE FROM notices_given WHERE key = ?');
+  db.transaction(() => {
+    for (const reason of reasons) {
+      const waiting = db.prepare<[string], { key: string }>('SELECT key FROM notices_given WHERE key GLOB ?').all(`${WAITING}${reason}:*`);
+      for (const { key } of waiting) {
+        woken += wake.run(now + Math.floor(random() * WAKE_SPREAD_MS), key.slice(WAITING.length + reason.length + 1)).changes;
+        forget.run(key);
+      }
+    }
+  })();
+  return woken;
 }
 
 function noticeKey(reason: GateReason): string {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { approve, listApprovals } from '../../../../tenant-worker/runtime/approvals.js';
 import { openIntents } from '../../../../tenant-worker/runtime/intents.js';
 import { createScheduled, getScheduled } from '../../../../tenant-worker/runtime/scheduled.js';
+import { wakeGateWaiters } from '../../../../tenant-worker/runtime/loops/gate.js';
 import type { Ceilings } from '../../../../protocol/index.js';
 import { runtimeHarness, type RuntimeHarness } from '../../../helpers/runtime.js';
 
@@ -154,4 +155,26 @@ t.test('a tenant that never started does nothing', async (t) => {
   t.same(h.ownPosts(), []);
   t.equal(h.x.requests.slice(connectCalls).length, 0, 'no X call');
   t.equal(h.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM action_log').get()!.n, 0, 'and nothing in the feed');
+});
+
+t.test('jobs waiting on a closed gate are woken when it reopens, not at their hourly retry', async (t) => {
+  const h = await runtimeHarness(t);
+  h.connected.value = false;
+  h.start();
+  await h.runUntil(h.clock.now + 90 * MINUTE);
+  const nextRuns = () => h.db.prepare<[], { name: string; next_run_at: number }>('SELECT name, next_run_at FROM jobs').all();
+  const now = h.clock.now;
+  t.ok(nextRuns().some((job) => job.next_run_at > now + 10 * MINUTE), 'waiting jobs retry much later');
+  t.equal(wakeGateWaiters(h.db, ['no_llm'], now), 0, 'nothing waits on a gate that is not closed');
+
+  h.connected.value = true;
+  const woken = wakeGateWaiters(h.db, ['x_not_connected'], now);
+  t.ok(woken >= 7, `the jobs that need X are woken (${woken})`);
+  const needX = nextRuns().filter((job) => job.name !== 'cleanup');
+  t.ok(needX.every((job) => job.next_run_at <= now + 20_000), 'within 20 s');
+  t.ok(new Set(needX.map((job) => job.next_run_at)).size > 1, 'spread, not at one instant');
+  t.equal(wakeGateWaiters(h.db, ['x_not_connected'], now), 0, 'a wake is spent once');
+
+  await h.runUntil(now + 20 * MINUTE);
+  t.ok(listApprovals(h.db, { statuses: ['pending'] }).items.length > 0, 'the queue fills within minutes of connecting');
 });
