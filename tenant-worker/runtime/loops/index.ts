@@ -13,6 +13,7 @@ import type { LoopDeps } from './deps.js';
 import { discoveryJob } from './discovery.js';
 import { mentionsJob } from './mentions.js';
 import { scheduledPosterJob } from './scheduled-poster.js';
+import { strategyJob } from './strategy.js';
 import { targetsJob } from './targets.js';
 import { threadsJob } from './threads.js';
 
@@ -30,6 +31,7 @@ export function runtimeJobs(deps: LoopDeps): JobDefinition[] {
     scheduledPosterJob(deps),
     analyticsJob(deps),
     cleanupJob(deps),
+    strategyJob(deps),
   ];
 }
 

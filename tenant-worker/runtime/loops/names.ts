@@ -9,6 +9,7 @@ export const RUNTIME_JOBS = {
   'scheduled-poster': { firstRunSpreadMs: 60_000 },
   analytics: { firstRunSpreadMs: 900_000 },
   cleanup: { firstRunSpreadMs: 3_600_000 },
+  strategy: { firstRunSpreadMs: 3_600_000 },
 } as const;
 
 export type RuntimeJobName = keyof typeof RUNTIME_JOBS;
