@@ -57,16 +57,34 @@ const SETUP: Record<string, unknown> = {
   'scoring.threshold': 35,
 };
 
-export async function runtimeHarness(t: Test, options: { start?: number; settings?: Record<string, unknown>; ceilings?: Ceilings } = {}): Promise<RuntimeHarness> {
-  const clock = { now: options.start ?? Date.UTC(2026, 10, 23, 9) };
+export interface HarnessOptions {
+  start?: number;
+  settings?: Record<string, unknown>;
+  ceilings?: Ceilings;
+  /** A fleet shares one clock, one sandbox X and one sandbox LLM (each tenant its own X account). */
+  shared?: { clock: { now: number }; x: FakeX; llm: FakeLlm };
+  username?: string;
+}
+
+/** The sandbox X and LLM a fleet of harnesses shares, on one clock. */
+export async function sharedSandbox(t: Test, start: number): Promise<NonNullable<HarnessOptions['shared']>> {
+  const clock = { now: start };
   const now = () => clock.now;
   const x = await startFakeX({ now, world: { postsPerMinute: 4 } });
   const llm = await startFakeLlm({ sampling: 'per-call', now });
-  const dir = mkdtempSync(join(tmpdir(), 'tuitbot-loops-'));
-  const db = openDatabase(join(dir, 'tenant.db'), 'tenant');
   t.teardown(async () => {
     await x.close();
     await llm.close();
+  });
+  return { clock, x, llm };
+}
+
+export async function runtimeHarness(t: Test, options: HarnessOptions = {}): Promise<RuntimeHarness> {
+  const { clock, x, llm } = options.shared ?? (await sharedSandbox(t, options.start ?? Date.UTC(2026, 10, 23, 9)));
+  const now = () => clock.now;
+  const dir = mkdtempSync(join(tmpdir(), 'tuitbot-loops-'));
+  const db = openDatabase(join(dir, 'tenant.db'), 'tenant');
+  t.teardown(async () => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -74,8 +92,9 @@ export async function runtimeHarness(t: Test, options: { start?: number; setting
     db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
   for (const [key, value] of Object.entries({ ...SETUP, ...options.settings })) setSetting(key, value);
 
-  const store = new MemoryTokenStore(await connect(x, { username: USERNAME, now }));
-  const user = x.users.byUsername(USERNAME)!;
+  const username = options.username ?? USERNAME;
+  const store = new MemoryTokenStore(await connect(x, { username, now }));
+  const user = x.users.byUsername(username)!;
   const self = { id: user.id, username: user.username };
   const events: TenantEvent[] = [];
   const emit = (event: TenantEvent) => events.push(event);

@@ -8,6 +8,7 @@ import t from 'tap';
 import { PLANS } from '../../../../supervisor/billing/plans.js';
 import { planCeilings } from '../../../../supervisor/billing/state.js';
 import { approveAll } from '../../../../tenant-worker/runtime/approvals.js';
+import { checkMonth, dayOf, dollars } from '../../../helpers/month-checks.js';
 import { runtimeHarness } from '../../../helpers/runtime.js';
 
 const HOUR = 3_600_000;
@@ -55,39 +56,12 @@ for (const plan of plans) {
       }
       const end = start + days * DAY;
 
-      const replies = h.db.prepare<[], { posted_at: number; target_tweet_id: string; tweet_id: string; approval_id: number | null }>('SELECT posted_at, target_tweet_id, tweet_id, approval_id FROM replies').all();
-      const tweets = h.db.prepare<[], { posted_at: number; tweet_id: string; approval_id: number | null }>('SELECT posted_at, tweet_id, approval_id FROM original_tweets').all();
-      const threads = h.db.prepare<[], { created_at: number; status: string; approval_id: number | null }>('SELECT created_at, status, approval_id FROM threads').all();
-      const parts = h.db.prepare<[], { tweet_id: string }>('SELECT tweet_id FROM thread_tweets WHERE tweet_id IS NOT NULL').all();
-      const byDay = (ats: number[]) => Math.max(0, ...Object.values(ats.reduce<Record<string, number>>((acc, at) => ((acc[new Date(at).toISOString().slice(0, 10)] = (acc[new Date(at).toISOString().slice(0, 10)] ?? 0) + 1), acc), {})));
       const replyCap = variant === 'full' ? plan.repliesPerDay : Math.min(5, plan.repliesPerDay);
       const tweetCap = variant === 'full' ? plan.tweetsPerDay : Math.min(6, plan.tweetsPerDay);
-      t.ok(replies.length > 0 && tweets.length > 0, `replies (${replies.length}) and tweets (${tweets.length}) went out`);
-      // Counted by when X has them: a post a crash interrupted is recorded when it is reconciled, maybe the next day.
-      const atX = new Map(h.ownPosts().map((post) => [post.id, post.createdAt]));
-      t.ok(byDay(replies.map((r) => atX.get(r.tweet_id)!)) <= replyCap, `replies a day ≤ ${replyCap}`);
-      t.ok(byDay(tweets.map((r) => atX.get(r.tweet_id)!)) <= tweetCap, `tweets a day ≤ ${tweetCap}`);
-      t.equal(new Set(replies.map((r) => r.target_tweet_id)).size, replies.length, 'no post answered twice');
-      const own = h.ownPosts();
-      t.equal(new Set(own.map((p) => p.text)).size, own.length, 'no text posted twice (the crash included)');
       t.equal(crashes, 1, 'a crash was injected mid-post');
-      t.ok(own.every((p) => new Date(p.createdAt).getUTCHours() >= 8 && new Date(p.createdAt).getUTCHours() < 22), 'nothing outside the active hours');
-      const recordedIds = new Set([...replies, ...tweets, ...parts].map((row) => row.tweet_id));
-      t.same(own.filter((post) => !recordedIds.has(post.id)), [], 'every post at X is recorded with its X id');
-      t.ok([...replies, ...tweets].every((row) => row.approval_id !== null), 'approval mode held: every reply and tweet was approved');
-      t.ok(threads.every((row) => row.approval_id !== null), 'and every thread');
-      t.ok(queuedKinds.has('reply') && queuedKinds.has('tweet'), 'replies and tweets were queued for approval');
-      // Reads stop first when the period's allowance runs low (the rest is kept for posts): posts that came of
-      // age after that cannot be measured, by design.
-      const readsStopped = h.db.prepare<[], { at: number }>("SELECT at FROM notices_given WHERE key LIKE 'x_budget:reads_reserved_for_posts:%'").get()?.at ?? end;
-      const measurable = [...replies, ...tweets].filter((row) => row.posted_at < Math.min(end, readsStopped) - 26 * HOUR).map((row) => row.tweet_id);
-      const measured = new Set(h.db.prepare<[], { tweet_id: string }>('SELECT tweet_id FROM post_metrics').all().map((row) => row.tweet_id));
-      t.ok(measurable.every((id) => measured.has(id)), `posts a day old were measured while reads were allowed (${measurable.length})`);
-      const spentMicros = h.db.prepare<[number], { micros: number }>('SELECT coalesce(sum(cost_micros), 0) AS micros FROM x_spend WHERE at >= ?').get(start)!.micros;
-      t.ok(spentMicros <= plan.xAllowanceCents * 10_000, `X cost $${(spentMicros / 1e6).toFixed(2)} within the $${(plan.xAllowanceCents / 100).toFixed(2)} allowance`);
-      const reads = h.db.prepare<[number], { micros: number }>("SELECT coalesce(sum(cost_micros), 0) AS micros FROM x_spend WHERE at >= ? AND kind = 'read'").get(start)!.micros;
+      const month = checkMonth(t, h, { plan, replyCap, tweetCap, start, end, queuedKinds });
       results.push(
-        `| ${plan.name} | ${variant === 'full' ? 'full ceilings' : 'default settings'} | ${replies.length} | ${tweets.length} | ${threads.filter((row) => row.status === 'posted').length} | ${measured.size} | ${readsStopped < end ? `day ${Math.ceil((readsStopped - start) / DAY)}` : '—'} | $${(reads / 1e6).toFixed(2)} | $${((spentMicros - reads) / 1e6).toFixed(2)} | $${(spentMicros / 1e6).toFixed(2)} | $${(plan.xAllowanceCents / 100).toFixed(2)} |`,
+        `| ${plan.name} | ${variant === 'full' ? 'full ceilings' : 'default settings'} | ${month.replies} | ${month.tweets} | ${month.threads} | ${month.measured} | ${month.readsStoppedAt !== null ? `day ${dayOf(month.readsStoppedAt, start)}` : '—'} | ${dollars(month.readMicros)} | ${dollars(month.totalMicros - month.readMicros)} | ${dollars(month.totalMicros)} | ${dollars(plan.xAllowanceCents * 10_000)} |`,
       );
     });
   }
