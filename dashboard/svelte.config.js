@@ -1,0 +1,31 @@
+// One SvelteKit app, two builds (chosen by TUITBOT_TARGET, set by the root package.json scripts):
+// - cloud (default): public pages prerendered to HTML, /dashboard/* a client-side app served from 200.html,
+//   all into build/cloud, which the supervisor serves from its own port (supervisor/web/).
+// - desktop: a plain SPA (nothing prerendered, index.html fallback) into build/desktop, talking to the API base
+//   in VITE_API_BASE (empty: the same origin).
+import adapter from '@sveltejs/adapter-static';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+const target = process.env.TUITBOT_TARGET === 'desktop' ? 'desktop' : 'cloud';
+const out = `build/${target}`;
+
+/** @type {import('@sveltejs/kit').Config} */
+export default {
+  preprocess: vitePreprocess(),
+  kit: {
+    adapter: adapter({ pages: out, assets: out, fallback: target === 'desktop' ? 'index.html' : '200.html', precompress: true, strict: true }),
+    alias: {
+      // Build-time reads of the product's own sources (the plan catalog, the configuration list).
+      $repo: '..',
+    },
+    version: { pollInterval: 0 },
+    prerender: {
+      // Links into the server's own routes (the API document, GitHub login) are not pages of this app.
+      handleHttpError: ({ path, message }) => {
+        if (/^\/(api|auth|dev)(\/|$)/.test(path)) return;
+        throw new Error(message);
+      },
+      handleMissingId: 'fail',
+    },
+  },
+};
