@@ -31,6 +31,8 @@ import { ApiDocument } from './api/openapi.js';
 import { addApiDocumentRoute } from './routes/api-document.js';
 import { addLlmSettingsRoutes, describeLlmSettingsRoutes } from './routes/llm-settings.js';
 import { addReportRoutes, describeReportRoutes } from './routes/reports.js';
+import { addStrategyRoutes, describeStrategyRoutes } from './routes/strategy.js';
+import { addAssistRoutes, describeAssistRoutes } from './routes/assist.js';
 import { addSettingsRoutes, describeSettingsRoutes } from './routes/settings.js';
 import { addBillingRoutes, describeBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
@@ -188,6 +190,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   describeSettingsRoutes(apiDocument);
   addReportRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   describeReportRoutes(apiDocument);
+  for (const add of [addStrategyRoutes, addAssistRoutes]) add(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
+  for (const describe of [describeStrategyRoutes, describeAssistRoutes]) describe(apiDocument);
   addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,

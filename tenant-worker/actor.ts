@@ -33,6 +33,8 @@ import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
 import { activityHandlers } from './api/activity.js';
 import { costHandlers } from './api/costs.js';
+import { assistHandlers } from './api/assist.js';
+import { strategyHandlers } from './api/strategy.js';
 import { llmHandlers } from './llm/handlers.js';
 import { settingsHandlers } from './api/settings.js';
 import { targetHandlers } from './api/targets.js';
@@ -85,6 +87,7 @@ export class TenantActor {
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
     this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...runtimeHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}) };
+    Object.assign(this.#handlers, strategyHandlers, assistHandlers);
   }
 
   /** Opens the tenant and resolves when it has hibernated. */

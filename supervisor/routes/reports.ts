@@ -20,13 +20,13 @@ export interface ReportRouteDeps {
 }
 
 const DAY_MS = 86_400_000;
-const list = v.optional(v.pipe(v.string(), v.maxLength(500), v.transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))));
-const integer = (min: number) => v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a whole number'), v.transform(Number), v.minValue(min, `must be at least ${min}`)));
+export const list = v.optional(v.pipe(v.string(), v.maxLength(500), v.transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))));
+export const integer = (min: number) => v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'must be a whole number'), v.transform(Number), v.minValue(min, `must be at least ${min}`)));
 
 export const ActivityQuery = v.strictObject({ actions: list, statuses: list, sources: list, before: integer(1), limit: integer(1) });
 export const CostsQuery = v.strictObject({ from: integer(0), to: integer(0) });
 
-function query<S extends v.GenericSchema>(ctx: RequestContext, schema: S): v.InferOutput<S> {
+export function query<S extends v.GenericSchema>(ctx: RequestContext, schema: S): v.InferOutput<S> {
   const parsed = v.safeParse(schema, Object.fromEntries(ctx.query));
   if (parsed.success) return parsed.output;
   const fields: Record<string, string> = {};

@@ -29,6 +29,8 @@ const STATUS: Record<string, number> = {
   x_forbidden: 403,
   x_unavailable: 502,
   read_only: 409,
+  llm_error: 502,
+  llm_not_configured: 409,
 };
 
 export async function callTenant(host: TenantHost, tenantId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
