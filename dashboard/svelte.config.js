@@ -18,6 +18,8 @@ export default {
       // Build-time reads of the product's own sources (the plan catalog, the configuration list).
       $repo: '..',
     },
+    // Absolute asset paths: the SPA fallback is served at every /dashboard/* depth.
+    paths: { relative: false },
     version: { pollInterval: 0 },
     prerender: {
       // Links into the server's own routes (the API document, GitHub login) are not pages of this app.

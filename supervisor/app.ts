@@ -39,7 +39,7 @@ import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
 import { addGitHubRoutes } from './routes/github.js';
 import { addLiveSocket } from './live/socket.js';
-import { addLinkPages } from './routes/link-pages.js';
+import { addWebRoutes } from './web/routes.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
 import { addXConnectionRoutes, describeXConnectionRoutes } from './routes/x-connection.js';
@@ -216,7 +216,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     log.warn({ url: fake.url }, 'SANDBOX: "Log in with GitHub" uses a simulated GitHub (logs in as sandbox-octocat)');
   }
   addGitHubRoutes(router, { db, registry, auth, limits, github, appUrl, mode: config.mode, registration: config.registration });
-  addLinkPages(router);
+  addWebRoutes(router, { log: log.child({ component: 'web' }) });
   // The sandbox mailbox shows tokens: only where nothing is really mailed and nobody else listens.
   if (config.mode === 'sandbox') addDevMailRoutes(router, { db });
   if (config.devHooks) {
