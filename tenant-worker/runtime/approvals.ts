@@ -156,8 +156,10 @@ export function getApproval(db: Database.Database, id: number): ApprovalItem | n
 export interface ApprovalQuery {
   statuses?: readonly ApprovalStatus[];
   kinds?: readonly PostKind[];
-  /** Only items after this id (the previous page's `nextCursor`); lists run oldest first. */
+  /** Only items after this id (the previous page's `nextCursor`); the list runs oldest first (queue order). */
   after?: number | null;
+  /** Only items before this id (the previous page's `nextCursor`); the list runs newest first, like every API list. */
+  before?: number | null;
   limit?: number;
 }
 
@@ -174,7 +176,12 @@ export function listApprovals(db: Database.Database, query: ApprovalQuery = {}):
     sql += ' AND id > ?';
     params.push(query.after);
   }
-  const rows = db.prepare<(string | number)[], Row>(`${sql} ORDER BY id LIMIT ?`).all(...params, limit + 1);
+  const newestFirst = query.before !== undefined;
+  if (query.before != null) {
+    sql += ' AND id < ?';
+    params.push(query.before);
+  }
+  const rows = db.prepare<(string | number)[], Row>(`${sql} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`).all(...params, limit + 1);
   const items = rows.slice(0, limit).map(toItem);
   return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
 }
