@@ -22,14 +22,13 @@
  * With --profile=1 the supervisor runs a second time under --cpu-prof and the hottest functions
  * of its main thread and of the tenant thread are printed.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, machine, option, sleep } from './lib.js';
+import { fmt, machine, option, sleep, spawnSupervisor, stopProcess as stop } from './lib.js';
 
 const opts = {
   durationS: option('duration', 15),
@@ -90,44 +89,8 @@ function forkRole(role: string): Promise<{ proc: ChildProcess; port: number }> {
 
 // ---- the real supervisor --------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolvePort(port));
-    });
-    s.once('error', reject);
-  });
-}
-
 async function startSupervisor(dataDir: string, extraNodeArgs: string[] = [], root = ROOT): Promise<{ proc: ChildProcess; port: number; path: string }> {
-  const port = await freePort();
-  // Same as `npx tsx supervisor/cli.ts serve`: this process's execArgv carries tsx's loader.
-  const proc = spawn(process.execPath, [...process.execArgv, ...extraNodeArgs, join(root, 'supervisor/cli.ts'), 'serve'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      TUITBOT_DEV_HOOKS: '1',
-      LOG_LEVEL: 'warn',
-      TENANT_IDLE_MS: '3600000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('supervisor did not become ready in 30 s');
-    await sleep(100);
-  }
+  const { proc, port, base } = await spawnSupervisor({ root, dataDir, extraNodeArgs, env: { TUITBOT_DEV_HOOKS: '1' } });
   const { id } = (await (await fetch(`${base}/dev/tenants`, { method: 'POST' })).json()) as { id: string };
   const put = await fetch(`${base}/dev/tenants/${id}/settings/greeting`, {
     method: 'PUT',
@@ -142,12 +105,6 @@ async function startSupervisor(dataDir: string, extraNodeArgs: string[] = [], ro
   return { proc, port, path };
 }
 
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => proc.kill('SIGKILL'))]);
-}
 
 // ---- wrk ------------------------------------------------------------------------------------
 

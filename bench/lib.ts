@@ -2,9 +2,11 @@
  * Small helpers shared by the benchmarks: options from argv/env, percentiles, process memory and
  * CPU, and a description of the machine for RESULTS.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 
 /** `--name=value` on the command line wins over `BENCH_NAME` in the environment, then the default. */
 export function option(name: string, fallback: number): number;
@@ -119,3 +121,46 @@ export const HOST_DEFAULTS = {
   devHooks: true,
   logLevel: 'warn',
 };
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createNetServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolvePort(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+/**
+ * The real supervisor as a child (`supervisor/cli.ts serve` of `root`, via this process's tsx loader),
+ * on loopback, ready when `/readyz` answers.
+ */
+export async function spawnSupervisor(options: { root: string; dataDir: string; env?: Record<string, string>; extraNodeArgs?: string[] }): Promise<{ proc: ChildProcess; port: number; base: string }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [...process.execArgv, ...(options.extraNodeArgs ?? []), join(options.root, 'supervisor/cli.ts'), 'serve'], {
+    cwd: options.root,
+    env: { ...process.env, DATA_DIR: options.dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', TENANT_IDLE_MS: '3600000', ...options.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`supervisor exited with ${proc.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300) throw new Error('supervisor did not become ready in 30 s');
+    await sleep(100);
+  }
+  return { proc, port, base };
+}
+
+export async function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => proc.kill('SIGKILL'))]);
+}
