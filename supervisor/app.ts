@@ -31,6 +31,7 @@ import { ApiDocument } from './api/openapi.js';
 import { addApiDocumentRoute } from './routes/api-document.js';
 import { addLlmSettingsRoutes, describeLlmSettingsRoutes } from './routes/llm-settings.js';
 import { addReportRoutes, describeReportRoutes } from './routes/reports.js';
+import { addContentRoutes, describeContentRoutes } from './routes/content.js';
 import { addApprovalRoutes, describeApprovalRoutes } from './routes/approvals.js';
 import { addRuntimeRoutes, describeRuntimeRoutes } from './routes/runtime.js';
 import { addStrategyRoutes, describeStrategyRoutes } from './routes/strategy.js';
@@ -192,6 +193,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   describeSettingsRoutes(apiDocument);
   addReportRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   describeReportRoutes(apiDocument);
+  addContentRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
+  describeContentRoutes(apiDocument);
   addApprovalRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   describeApprovalRoutes(apiDocument);
   addRuntimeRoutes(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs, subscription: (userId) => billing?.service.summary(userId) ?? null });

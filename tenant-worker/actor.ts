@@ -46,6 +46,7 @@ import { wakeGateWaiters } from './runtime/loops/gate.js';
 import { runtimeDevHandlers, runtimeHandlers } from './runtime/runtime-handlers.js';
 import { approvalDevHandlers, approvalHandlers } from './api/approvals.js';
 import { onboardingHandlers } from './api/onboarding.js';
+import { contentHandlers } from './api/content.js';
 
 /** The job set: the runtime's loops while the user has them started or paused, and the dev hooks' jobs. */
 function jobDefinitions(db: Database.Database, devHooks: boolean, loopDeps: () => LoopDeps): JobDefinition[] {
@@ -88,7 +89,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...runtimeHandlers, ...approvalHandlers, ...onboardingHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}), ...(init.devHooks ? { ...runtimeDevHandlers, ...approvalDevHandlers } : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...contentHandlers, ...runtimeHandlers, ...approvalHandlers, ...onboardingHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}), ...(init.devHooks ? { ...runtimeDevHandlers, ...approvalDevHandlers } : {}) };
     Object.assign(this.#handlers, strategyHandlers, assistHandlers);
   }
 

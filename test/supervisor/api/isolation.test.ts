@@ -30,6 +30,9 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
 
   // ── A's objects: every route module that stores something adds a line here (content, targets, …). ──
   // (Nothing yet beyond the settings above.)
+  t.equal((await a.json('POST', '/api/content/drafts', { kind: 'tweet', content: `A's draft ${MARKER}` })).status, 201);
+  const aScheduled = await a.json('POST', '/api/content/drafts', { kind: 'tweet', content: `A's scheduled tweet ${MARKER}` });
+  t.match(await a.json('POST', `/api/content/drafts/${aScheduled.body.id}/schedule`, { scheduledFor: Date.now() + 86_400_000 }), { status: 200, body: { status: 'scheduled' } });
 
   const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
   const gets = Object.entries(doc.paths).filter(([path, ops]) => path.startsWith('/api/') && ops['get']?.security?.length && !path.includes('{'));
