@@ -37,6 +37,7 @@ import { addRuntimeRoutes, describeRuntimeRoutes } from './routes/runtime.js';
 import { addStrategyRoutes, describeStrategyRoutes } from './routes/strategy.js';
 import { addAssistRoutes, describeAssistRoutes } from './routes/assist.js';
 import { addSettingsRoutes, describeSettingsRoutes } from './routes/settings.js';
+import { addMediaRoutes, describeMediaRoutes } from './routes/media.js';
 import { addBillingRoutes, describeBillingRoutes } from './routes/billing.js';
 import { addDevMailRoutes } from './routes/dev-mail.js';
 import { addDevRoutes } from './routes/dev.js';
@@ -201,6 +202,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   describeRuntimeRoutes(apiDocument);
   for (const add of [addStrategyRoutes, addAssistRoutes]) add(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   for (const describe of [describeStrategyRoutes, describeAssistRoutes]) describe(apiDocument);
+  addMediaRoutes(router, { auth, host, limits, dataDir: config.dataDir, quotaBytes: config.mediaQuotaBytes, requestTimeoutMs: config.http.requestTimeoutMs }), describeMediaRoutes(apiDocument);
   addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,

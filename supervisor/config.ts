@@ -21,6 +21,8 @@ export interface Config {
   /** Bearer token for /metrics; null leaves it open (loopback and self-host default). */
   metricsToken: string | null;
   http: { maxBodyBytes: number; bodyTimeoutMs: number; requestTimeoutMs: number };
+  /** Uploaded media a tenant may store in all (supervisor/media/store.ts has the per-file limits). */
+  mediaQuotaBytes: number;
   tenants: {
     threads: number;
     idleMs: number;
@@ -197,6 +199,7 @@ const EnvSchema = v.object({
   METRICS_TOKEN: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
   HTTP_MAX_BODY_BYTES: integer(1_048_576, 1024, 64 * 1_048_576),
   HTTP_BODY_TIMEOUT_MS: integer(10_000, 100, 300_000),
+  MEDIA_QUOTA_BYTES: integer(512 * 1_048_576, 1024, 1024 * 1_048_576 * 1024),
   HTTP_REQUEST_TIMEOUT_MS: integer(15_000, 100, 300_000),
   TENANT_THREADS: integer(Math.max(4, availableParallelism() * 4), 1, 1024),
   TENANT_IDLE_MS: integer(30_000, 0, 3_600_000),
@@ -329,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN ?? null,
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
+    mediaQuotaBytes: e.MEDIA_QUOTA_BYTES,
     tenants: {
       threads: e.TENANT_THREADS,
       idleMs: e.TENANT_IDLE_MS,

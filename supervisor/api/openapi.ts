@@ -32,6 +32,8 @@ export interface OperationSpec {
   auth: 'session' | 'none' | 'stripe-signature';
   query?: AnySchema;
   body?: AnySchema;
+  /** A body that is a file's bytes, not JSON (media upload). */
+  binaryBody?: { mediaTypes: string[]; description: string };
   responses: Record<number, ResponseSpec>;
 }
 
@@ -95,6 +97,7 @@ export class ApiDocument {
         operationId: `${op.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[/_-](\w)/g, (_, c: string) => c.toUpperCase())}`,
         ...(parameters.length > 0 && { parameters }),
         ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } }),
+        ...(op.binaryBody && { requestBody: { required: true, description: op.binaryBody.description, content: Object.fromEntries(op.binaryBody.mediaTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])) } }),
         security: op.auth === 'session' ? [{ session: [] }, { bearer: [] }] : [],
         responses,
       };

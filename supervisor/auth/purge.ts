@@ -3,6 +3,8 @@
  * can still restore an account by hand).
  */
 import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { removeTenantMedia } from '../media/store.js';
 import type Database from 'better-sqlite3';
 import type { TenantRegistry } from '../tenants/registry.js';
 
@@ -19,6 +21,8 @@ export function purgeDeletedAccounts(db: Database.Database, registry: TenantRegi
       registry.remove(user.tenant_id);
     })();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    // The DB is `<dataDir>/tenants/<id>.db` (registry.dbPath).
+    removeTenantMedia(dirname(dirname(path)), user.tenant_id);
   }
   return due.map((user) => user.id);
 }

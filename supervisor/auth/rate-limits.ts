@@ -32,7 +32,9 @@ export type LimitName =
   | 'oauth_ip'
   | 'billing_account'
   | 'x_connect_account'
-  | 'llm_key_account';
+  | 'llm_key_account'
+  | 'account_data_account'
+  | 'media_upload_account';
 
 /** Attempts per minute (tests may scale them through the constructor). */
 const PER_MINUTE: Record<LimitName, number> = {
@@ -51,6 +53,10 @@ const PER_MINUTE: Record<LimitName, number> = {
   billing_account: 10,
   x_connect_account: 10,
   llm_key_account: 10,
+  // Exports and imports read or rewrite a whole tenant DB.
+  account_data_account: 5,
+  // A post takes up to 4 files; this is a dashboard's burst, not a script's.
+  media_upload_account: 30,
 };
 
 export class RateLimits {

@@ -2,11 +2,13 @@
  * Deleting a tenant's data for good when its retention period ends: the tenant is stopped (no
  * activation can open the DB meanwhile), its DB files and backups are removed, and it is made ready
  * again, so a later subscription starts from an empty DB (migrations create it on activation).
+ * Its uploaded media (`<dataDir>/media/<tenant id>/`) go with the DB that recorded them.
  *
  * Backups of a tenant live in `<dataDir>/backups/tenants/<tenant id>/` (see docs/architecture.md).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTenantMedia } from '../media/store.js';
 import type { TenantHost } from '../tenants/host.js';
 import type { TenantRegistry } from '../tenants/registry.js';
 
@@ -31,6 +33,7 @@ export async function purgeTenantData(
   const path = registry.dbPath(tenantId);
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
   rmSync(tenantBackupDir(deps.dataDir, tenantId), { recursive: true, force: true });
+  removeTenantMedia(deps.dataDir, tenantId);
   registry.setStatus(tenantId, status);
   registry.setNextAlarm(tenantId, null);
 }

@@ -6,11 +6,15 @@
 // internals. A request that has a body (Content-Length > 0 or Transfer-Encoding) has it read eagerly from the first
 // synchronous moment (uWS drops chunks that arrive before a reader is attached) within a size and time budget;
 // breaking the budget is answered 413/408 at once, closing the connection because the rest of the body is still on
-// the wire. A request without one (most GETs) costs no reader and no timer.
+// the wire. A request without one (most GETs) costs no reader and no timer. A route made with `streamingHandler`
+// (media uploads) instead reads its body as a stream (`ctx.bodyStream()`, body-stream.ts) up to its own limit; if it
+// answers before the body ended, the connection is closed (the rest is still on the wire).
 // Shutdown: stopListening() refuses new connections, in-flight handlers run to completion, drain() waits for them.
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type * as v from 'valibot';
 import { AbortedError, payloadTooLarge, readBody } from './body.js';
+import { streamBody } from './body-stream.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
 import { errorReply, HttpError } from './errors.js';
 import { internalError, openExchange, type Exchange, type SendOptions } from './exchange.js';
@@ -40,10 +44,17 @@ export interface RequestContext {
   /** The whole body, size- and time-limited; the same promise on every call. */
   body(): Promise<Buffer>;
   json<S extends AnySchema>(schema: S): Promise<v.InferOutput<S>>;
+  /** The body as a stream: read as it arrives on a `streamingHandler` route, else the buffered body. */
+  bodyStream(): Readable;
   setCookie(name: string, value: string, options?: CookieOptions): void;
 }
 
-export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+export type Handler = ((ctx: RequestContext) => Reply | Promise<Reply>) & { streamedBody?: { limitBytes: number } };
+
+/** A route whose body is streamed to it (never buffered whole), up to `limitBytes` instead of the server's limit. */
+export function streamingHandler(limitBytes: number, handler: (ctx: RequestContext) => Reply | Promise<Reply>): Handler {
+  return Object.assign(handler, { streamedBody: { limitBytes } });
+}
 
 export interface ResponseInfo {
   method: string;
@@ -159,15 +170,25 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
   exchange.route = match.pattern;
 
   const contentLength = parseContentLength(headers['content-length']);
-  if (contentLength !== undefined && contentLength > options.maxBodyBytes) {
+  const streamed = match.handler.streamedBody;
+  const limitBytes = streamed?.limitBytes ?? options.maxBodyBytes;
+  if (contentLength !== undefined && contentLength > limitBytes) {
     // Refused before reading a byte and before the handler runs.
-    answer(exchange, stopping, payloadTooLarge(options.maxBodyBytes).toReply(), CLOSE);
+    answer(exchange, stopping, payloadTooLarge(limitBytes).toReply(), CLOSE);
     return;
   }
   let body: Promise<Buffer> | undefined;
+  let stream: Readable | undefined;
   // HTTP/1.1 framing: without Transfer-Encoding and Content-Length (or with Content-Length: 0) a request has no
   // body, so nothing is registered with uWS and no timer runs for it (most GETs).
-  if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && contentLength !== 0)) {
+  const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && contentLength !== 0);
+  if (hasBody && streamed) {
+    stream = streamBody(res, { limitBytes, idleTimeoutMs: options.bodyTimeoutMs, signal: exchange.signal, ...(contentLength !== undefined && { contentLength }) });
+    // Also the listener that keeps a stream error from being an uncaught one when the handler never read it.
+    stream.on('error', (err: unknown) => {
+      if (err instanceof HttpError) answer(exchange, stopping, err.toReply(), CLOSE);
+    });
+  } else if (hasBody) {
     body = readBody(res, {
       limitBytes: options.maxBodyBytes,
       timeoutMs: options.bodyTimeoutMs,
@@ -180,7 +201,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     });
   }
 
-  const ctx = new Context(exchange, match, body);
+  const ctx = new Context(exchange, match, body, stream);
 
   let reply: Reply;
   try {
@@ -189,7 +210,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     if (exchange.aborted || err instanceof AbortedError) return;
     if (err instanceof HttpError) {
       // Cookies still apply: an error may well be "your session is gone, here is the cleared cookie".
-      answer(exchange, stopping, err.toReply(), ctx.outgoing ? { cookies: ctx.outgoing } : NO_EXTRA);
+      answer(exchange, stopping, err.toReply(), sendOptions(ctx, stream));
     } else {
       exchange.log.error({ err }, 'request handler failed');
       answer(exchange, stopping, internalError());
@@ -200,7 +221,16 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     exchange.log.debug('handler replied after the server already answered (body budget exceeded)');
     return;
   }
-  answer(exchange, stopping, reply, ctx.outgoing ? { cookies: ctx.outgoing } : NO_EXTRA);
+  answer(exchange, stopping, reply, sendOptions(ctx, stream));
+}
+
+/** The cookies the handler set; and a body stream left unfinished closes the connection (and stops its timer). */
+function sendOptions(ctx: Context, stream: Readable | undefined): SendOptions {
+  if (stream && !stream.readableEnded) {
+    stream.destroy();
+    return ctx.outgoing ? { cookies: ctx.outgoing, closeConnection: true } : CLOSE;
+  }
+  return ctx.outgoing ? { cookies: ctx.outgoing } : NO_EXTRA;
 }
 
 /**
@@ -221,11 +251,13 @@ class Context implements RequestContext {
   /** Serialized Set-Cookie values the handler asked for, if any. */
   outgoing: string[] | undefined;
   readonly #exchange: Exchange;
+  readonly #stream: Readable | undefined;
   #query: URLSearchParams | undefined;
   #cookies: Record<string, string> | undefined;
 
-  constructor(exchange: Exchange, match: { pattern: string; params: Record<string, string> }, body: Promise<Buffer> | undefined) {
+  constructor(exchange: Exchange, match: { pattern: string; params: Record<string, string> }, body: Promise<Buffer> | undefined, stream?: Readable) {
     this.#exchange = exchange;
+    this.#stream = stream;
     this.method = exchange.method;
     this.path = exchange.path;
     this.pattern = match.pattern;
@@ -239,6 +271,14 @@ class Context implements RequestContext {
     this.setCookie = (name, value, options) => {
       (this.outgoing ??= []).push(serializeCookie(name, value, options));
     };
+  }
+
+  bodyStream(): Readable {
+    if (this.#stream) return this.#stream;
+    const whole = this.body();
+    return Readable.from((async function* () {
+      yield await whole;
+    })());
   }
 
   get query(): URLSearchParams {

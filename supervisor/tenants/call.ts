@@ -29,6 +29,8 @@ const STATUS: Record<string, number> = {
   x_forbidden: 403,
   x_unavailable: 502,
   read_only: 409,
+  quota_exceeded: 413,
+  in_use: 409,
   invalid_state: 409,
   llm_error: 502,
   llm_not_configured: 409,

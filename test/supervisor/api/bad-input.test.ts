@@ -24,13 +24,13 @@ t.test('bad input to every body-taking /api operation is refused clearly and cha
   const base = `http://127.0.0.1:${supervisor.port}`;
   const ada = new Browser(base);
   t.equal((await ada.json('POST', '/auth/signup', { email: 'ada@example.com', password: 'correct horse battery staple' })).status, 201);
-  const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+  const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
   const before = JSON.stringify((await ada.json('GET', '/api/settings')).body);
 
   const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops)
       .filter(([, op]) => op.requestBody && path.startsWith('/api/'))
-      .map(([method]) => ({ method: method.toUpperCase(), path })),
+      .map(([method, op]) => ({ method: method.toUpperCase(), path, json: 'application/json' in op.requestBody!.content })),
   );
   t.ok(operations.length >= 6, `${operations.length} operations take a body`);
 
@@ -51,8 +51,14 @@ t.test('bad input to every body-taking /api operation is refused clearly and cha
     t.match(answer.body, { error: { code: String, message: String } }, `${label}: the error envelope`);
   };
 
-  for (const { method, path } of operations) {
+  for (const { method, path, json } of operations) {
     await t.test(`${method} ${path}`, async (t) => {
+      if (!json) {
+        // A file upload (its body is the file's bytes): JSON and forms are not files.
+        envelope(t, 'JSON to a file upload', await send(method, path, '{"plan": "pro"}'), [415]);
+        envelope(t, 'a form to a file upload', await send(method, path, 'plan=pro', 'application/x-www-form-urlencoded'), [415]);
+        return;
+      }
       envelope(t, 'malformed JSON', await send(method, path, '{"plan": '), [400]);
       envelope(t, 'not JSON at all', await send(method, path, 'plan=pro', 'application/x-www-form-urlencoded'), [415]);
       const wrongType = await send(method, path, '[1, 2, 3]');

@@ -13,7 +13,7 @@ const MARKER = 'alphamarker7731';
 
 t.test("no route shows or changes one tenant's data to another", async (t) => {
   const dir = tempDataDir();
-  const supervisor = await startSupervisor(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', TENANT_THREADS: '2' }), pino({ level: 'silent' }));
+  const supervisor = await startSupervisor(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', TENANT_THREADS: '2', TUITBOT_DEV_HOOKS: '1' }), pino({ level: 'silent' }));
   t.teardown(async () => {
     await supervisor.close();
     rmSync(dir, { recursive: true, force: true });
@@ -30,6 +30,8 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
 
   // ── A's objects: every route module that stores something adds a line here (content, targets, …). ──
   // (Nothing yet beyond the settings above.)
+  // An approval item queued as the runtime's loops queue them (dev hook), marked in its text and target.
+  await supervisor.host.request((await a.json('GET', '/auth/me')).body.user.tenantId, 'dev.enqueue-approval', { kind: 'reply', content: `A's reply ${MARKER}`, target: { tweetId: '1', authorId: '1', authorUsername: MARKER } }, 20_000);
   t.equal((await a.json('POST', '/api/content/drafts', { kind: 'tweet', content: `A's draft ${MARKER}` })).status, 201);
   const aScheduled = await a.json('POST', '/api/content/drafts', { kind: 'tweet', content: `A's scheduled tweet ${MARKER}` });
   t.match(await a.json('POST', `/api/content/drafts/${aScheduled.body.id}/schedule`, { scheduledFor: Date.now() + 86_400_000 }), { status: 200, body: { status: 'scheduled' } });
