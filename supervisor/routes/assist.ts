@@ -33,15 +33,18 @@ const GENERATORS = [
   ['improve', ImproveBody],
 ] as const;
 
+/** A model writing a thread (up to three attempts) takes longer than a DB-bound request's deadline. */
+const GENERATION_DEADLINE_MS = 60_000;
+
 export function addAssistRoutes(router: Router<Handler>, deps: AssistRouteDeps): void {
   const { auth, host } = deps;
-  const ask = (tenantId: string, method: string, params: unknown = {}) => callTenant(host, tenantId, method, params, deps.requestTimeoutMs);
+  const ask = (tenantId: string, method: string, params: unknown = {}, deadlineMs = deps.requestTimeoutMs) => callTenant(host, tenantId, method, params, deadlineMs);
 
   for (const [kind, schema] of GENERATORS) {
     router.add('POST', `/api/assist/${kind}`, async (ctx) => {
       const caller = auth.require(ctx);
       const body = await ctx.json(schema);
-      return json(200, await ask(caller.user.tenant_id, `assist.${kind}`, body));
+      return json(200, await ask(caller.user.tenant_id, `assist.${kind}`, body, Math.max(deps.requestTimeoutMs, GENERATION_DEADLINE_MS)));
     });
   }
 
@@ -58,7 +61,8 @@ export function describeAssistRoutes(doc: ApiDocument): void {
   const tag = 'AI assist';
   const llm = {
     409: { description: '`llm_not_configured`: no LLM (add a key in the LLM settings; the sandbox has its own).' },
-    502: { description: '`llm_error`: the LLM failed; the message says how (a refused key, a quota, a malformed answer).' },
+    502: { description: '`llm_error`: the LLM failed; the message says how (a refused key, a quota, a rate limit asking for more than a few seconds, a malformed answer).' },
+    504: { description: 'The model took longer than 60 s.' },
   };
   const writes = 'Nothing is stored or posted. Written by the tenant\'s LLM with the business profile and persona, held to X\'s weighted 280 characters (one shorter retry, then a cut at a sentence or word); metered in the costs under the purpose `assist.<kind>`.';
   doc.add(

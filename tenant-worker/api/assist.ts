@@ -5,7 +5,8 @@
  *
  * The LLM is the one the loops use (the tenant's own key, else the sandbox's in sandbox mode), metered
  * per call in llm_usage under the purpose `assist.<kind>`, so the costs page tells assist apart from
- * the automation. No LLM → `llm_not_configured`; a failing LLM → `llm_error` with its message (the
+ * the automation. Someone is waiting for the answer, so the client fails fast: a provider asking us to
+ * wait more than a few seconds is an error to show, not a minute to sit through. No LLM → `llm_not_configured`; a failing LLM → `llm_error` with its message (the
  * provider's word is the user's best clue: a wrong key, a model name, a quota).
  */
 import { DateTime } from 'luxon';
@@ -14,9 +15,12 @@ import { RemoteError } from '../../protocol/index.js';
 import type { Handler, HandlerContext } from '../handlers.js';
 import { validate } from '../handlers.js';
 import type { ContentGenerator, Completer } from '../llm/content/generator.js';
+import { LlmClient } from '../llm/client.js';
+import { effectiveLlmSettings, LlmConfig } from '../llm/config.js';
 import { LlmError, LlmNotConfiguredError } from '../llm/errors.js';
+import { LlmUsageLedger } from '../llm/usage.js';
 import { loadRuntimeConfig } from '../runtime/config.js';
-import { actorLoopDeps } from '../runtime/loops/deps.js';
+import { actorLoopDeps, ownLlm } from '../runtime/loops/deps.js';
 import { contentGenerator } from '../runtime/loops/replying.js';
 
 const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`));
@@ -25,12 +29,18 @@ const TopicBody = v.object({ topic: text(200) });
 const ReplyBody = v.object({ tweetText: text(2000), tweetAuthor: v.pipe(v.string(), v.trim(), v.regex(/^@?\w{1,15}$/, 'must be an X username')), mentionProduct: v.optional(v.boolean()) });
 const ImproveBody = v.object({ draft: text(2000), context: v.optional(text(1000)) });
 
+/** Per HTTP call, and the most one completion waits between attempts (the loops allow 30 s each). */
+const CALL_TIMEOUT_MS = 25_000;
+const RETRY_BUDGET_MS = 5_000;
+
 /** The generator on the tenant's LLM, each call metered as `assist.<purpose>`. */
 function generator(context: HandlerContext, purpose: string): ContentGenerator {
-  const deps = actorLoopDeps({ db: context.db, ceilings: () => context.ceilings, x: () => context.xAccount(), emit: context.emit, secrets: context.secrets, llmFallback: context.llmFallback });
-  const llm = deps.llm();
-  if (!llm) throw new RemoteError('llm_not_configured', 'No LLM is configured: add a provider and API key in the LLM settings.');
+  const settings = effectiveLlmSettings(ownLlm(new LlmConfig(context.db, context.secrets)), context.llmFallback);
+  if (!settings) throw new RemoteError('llm_not_configured', 'No LLM is configured: add a provider and API key in the LLM settings.');
+  const ledger = new LlmUsageLedger(context.db);
+  const llm = new LlmClient({ settings, onCall: (call) => ledger.record(call), timeoutMs: CALL_TIMEOUT_MS, retryBudgetMs: RETRY_BUDGET_MS });
   const metered: Completer = { complete: (request) => llm.complete({ ...request, purpose: `assist.${purpose}` }) };
+  const deps = actorLoopDeps({ db: context.db, ceilings: () => context.ceilings, x: () => context.xAccount(), emit: context.emit, secrets: context.secrets, llmFallback: context.llmFallback });
   return contentGenerator({ ...deps, llm: () => metered }, loadRuntimeConfig(context.db).config)!;
 }
 

@@ -77,6 +77,14 @@ t.test('assist in sandbox mode: tweet, reply, thread and improve from the sandbo
   t.equal(failed.status, 502);
   t.match(failed.body.error, { code: 'llm_error', message: /valid thread/ });
 
+  // A provider asking for two minutes of patience is an answer now, not a hung request.
+  sandboxLlm.inject({ status: 429, retryAfterSeconds: 120 });
+  const started = Date.now();
+  const limited = await ada.json('POST', '/api/assist/tweet', { topic: 'pricing pages' });
+  t.equal(limited.status, 502);
+  t.match(limited.body.error, { code: 'llm_error', message: /LLM failed: .*(429|rate|limit)/i });
+  t.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+
   t.match((await ada.json('POST', '/api/assist/tweet', {})).body.error, { fields: { topic: String } });
   t.equal((await ada.json('POST', '/api/assist/tweet', { topic: 'x', style: 'loud' })).status, 422, 'unknown fields are refused');
   t.match((await ada.json('POST', '/api/assist/reply', { tweetText: 'hi', tweetAuthor: 'not a name!' })).body.error, { fields: { tweetAuthor: /username/ } });
