@@ -14,6 +14,7 @@ import { purgeDeletedAccounts } from './auth/purge.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { RequestAuth } from './auth/request-auth.js';
 import { purgeTenantData } from './billing/purge-tenant.js';
+import { startServerBackups } from './backups/server.js';
 import type { BillingService } from './billing/service.js';
 import { setUpBilling } from './billing/setup.js';
 import { NO_PLAN_CEILINGS } from './billing/state.js';
@@ -29,6 +30,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
 import { ApiDocument } from './api/openapi.js';
 import { addApiDocumentRoute } from './routes/api-document.js';
+import { addAccountDataRoutes, describeAccountDataRoutes } from './routes/account-data.js';
 import { addLlmSettingsRoutes, describeLlmSettingsRoutes } from './routes/llm-settings.js';
 import { addReportRoutes, describeReportRoutes } from './routes/reports.js';
 import { addContentRoutes, describeContentRoutes } from './routes/content.js';
@@ -203,6 +205,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   for (const add of [addStrategyRoutes, addAssistRoutes]) add(router, { auth, host, requestTimeoutMs: config.http.requestTimeoutMs });
   for (const describe of [describeStrategyRoutes, describeAssistRoutes]) describe(apiDocument);
   addMediaRoutes(router, { auth, host, limits, dataDir: config.dataDir, quotaBytes: config.mediaQuotaBytes, requestTimeoutMs: config.http.requestTimeoutMs }), describeMediaRoutes(apiDocument);
+  addAccountDataRoutes(router, { auth, limits, host, requestTimeoutMs: config.http.requestTimeoutMs }), describeAccountDataRoutes(apiDocument);
   addApiDocumentRoute(router, apiDocument, { appUrl, version: PRODUCT_VERSION });
   addXConnectionRoutes(router, {
     db,
@@ -268,6 +271,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     throw error;
   }
   scheduler.start();
+  const backups = startServerBackups({ config, db, registry, host, log: log.child({ component: 'backups' }) });
   emailSender.start();
   billing?.listening(appUrl());
   // Grace expiries, purge reminders, purges and overage reports are due by the clock, not by an event.
@@ -302,6 +306,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
       if (!drained) log.warn({ inflight: http.inflight() }, 'requests still in flight at the drain deadline');
       clearInterval(purge);
       clearInterval(billingSweep);
+      await backups.stop();
       await Promise.all([host.shutdown(deadline - 500), emailSender.stop(), fakeGitHub?.close(), billing?.close(), x.close(), llm?.close()]);
       checkpointAndClose(db);
       log.info('shutdown complete');

@@ -38,6 +38,8 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   devHooks: boolean;
+  /** Scheduled backups into `<dataDir>/backups/` (intervalMs 0: none) and how many to keep. */
+  backups: { intervalMs: number; keepDaily: number; keepWeekly: number };
   /** Who may sign up. Cloud and sandbox: open. Self-host: the first account, then closed unless set. */
   registration: 'open' | 'invite' | 'closed';
   /**
@@ -213,6 +215,9 @@ const EnvSchema = v.object({
   TENANT_RESTART_BACKOFF_MS: integer(1_000, 1, 600_000),
   TENANT_RESTART_BACKOFF_MAX_MS: integer(60_000, 1, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: integer(9_000, 100, 60_000),
+  BACKUP_INTERVAL_MS: integer(86_400_000, 0, 30 * 86_400_000),
+  BACKUP_KEEP_DAILY: integer(7, 1, 366),
+  BACKUP_KEEP_WEEKLY: integer(4, 0, 520),
   TUITBOT_DEV_HOOKS: flag(false),
   // Carries the SMTP password: no message here may quote the value.
   SMTP_URL: v.optional(
@@ -348,6 +353,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     devHooks: e.TUITBOT_DEV_HOOKS,
+    backups: { intervalMs: e.BACKUP_INTERVAL_MS, keepDaily: e.BACKUP_KEEP_DAILY, keepWeekly: e.BACKUP_KEEP_WEEKLY },
     email: redactedSmtp({ smtpUrl: e.SMTP_URL ?? null, from: e.EMAIL_FROM }),
     registration: e.REGISTRATION ?? (e.TUITBOT_MODE === 'self-host' ? 'closed' : 'open'),
     encryptionKey: e.ENCRYPTION_KEY === undefined ? null : redacted(parseEncryptionKey(e.ENCRYPTION_KEY)!),

@@ -41,6 +41,8 @@ import { targetHandlers } from './api/targets.js';
 import { discoveryHandlers } from './api/discovery.js';
 import { analyticsHandlers } from './api/analytics.js';
 import { mediaHandlers } from './api/media.js';
+import { backupHandlers } from './api/backup.js';
+import { exportHandlers } from './api/export.js';
 import { XAccount } from './x-account.js';
 import { actorLoopDeps, runtimeEnabled, runtimeJobs, type LoopDeps } from './runtime/loops/index.js';
 import { wakeGateWaiters } from './runtime/loops/gate.js';
@@ -91,6 +93,7 @@ export class TenantActor {
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
     this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...contentHandlers, ...mediaHandlers, ...runtimeHandlers, ...approvalHandlers, ...onboardingHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}), ...(init.devHooks ? { ...runtimeDevHandlers, ...approvalDevHandlers } : {}) };
+    Object.assign(this.#handlers, backupHandlers, exportHandlers);
     Object.assign(this.#handlers, strategyHandlers, assistHandlers);
   }
 
