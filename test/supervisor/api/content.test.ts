@@ -10,6 +10,8 @@ import { addSettingsRoutes } from '../../../supervisor/routes/settings.js';
 import type { TenantEvent } from '../../../protocol/index.js';
 import { startAuthServer } from '../../helpers/auth-server.js';
 import { Browser } from '../../helpers/browser.js';
+import { serveTemp } from '../../helpers/process.js';
+import { eventually, readyUser } from '../../helpers/sandbox-user.js';
 import { until } from '../../helpers/tenants.js';
 
 const HOUR = 3_600_000;
@@ -83,6 +85,9 @@ t.test('compose: approval mode queues, otherwise it schedules; X weighted length
   t.match((await ada.json('POST', '/api/content/compose', { kind: 'tweet', content: 'x', media: ['../etc'] })).body.error.fields, { 'media.0': /media id/ });
   t.equal((await ada.json('POST', '/api/content/compose', { kind: 'tweet', content: 'x', text: 'legacy' })).status, 422, 'unknown fields are refused');
   t.equal((await ada.json('GET', '/api/content/scheduled')).body.items.length, 4, 'nothing refused was stored');
+
+  t.equal((await ada.json('PATCH', '/api/settings', { mode: 'composer' })).status, 200);
+  t.match((await ada.json('POST', '/api/content/compose', { kind: 'tweet', content: 'Composer mode reviews everything' })).body, { outcome: 'queued_for_approval', item: { status: 'pending' } }, 'composer mode queues even with approval off');
 
   server.host.setCeilings(tenantId, { ...NO_PLAN_CEILINGS, plan: 'growth', readOnly: true });
   const refused = await ada.json('POST', '/api/content/compose', { kind: 'tweet', content: 'after the end' });
@@ -273,4 +278,32 @@ t.test('schedule: the settings in the tenant zone and the next free slots, which
   const after = (await ada.json('GET', '/api/content/schedule')).body;
   t.notOk(after.nextFreeSlots.includes(first), 'the slot it took is no longer free');
   t.equal(after.nextFreeSlots[0], slots.nextFreeSlots[1]);
+});
+
+t.test('in the sandbox: a published draft tweet and thread reach the simulated X through the scheduled poster and come back as posted', async (t) => {
+  t.setTimeout(300_000);
+  const server = await serveTemp(t);
+  const { browser } = await readyUser(server.base, 'composer@example.com', 'pricekit_hq');
+  // Composer mode: the autopilot writes nothing, so the only posts are ours; a short pacing keeps the test short.
+  t.equal((await browser.json('PATCH', '/api/settings', { mode: 'composer', 'pacing.min_delay_seconds': 10, 'pacing.max_delay_seconds': 10 })).status, 200);
+  t.equal((await browser.json('POST', '/api/runtime/start')).status, 200);
+
+  const text = `Pricing pages that convert 🚀 ${Date.now()}`;
+  const draft = (await browser.json('POST', '/api/content/drafts', { kind: 'tweet', content: text })).body;
+  t.equal((await browser.json('POST', `/api/content/drafts/${draft.id}/publish`)).status, 200);
+  // Publishing wakes the scheduled poster (it idles up to 5 minutes between looks otherwise).
+  const tweet = await eventually(async () => (await browser.json('GET', '/api/content/tweets')).body.items.find((i: { scheduledId: number }) => i.scheduledId === draft.id), 90_000, 500);
+  t.match(tweet, { status: 'posted', source: 'scheduled', content: text, tweetId: /^\d+$/, performance: null });
+  t.match((await browser.json('GET', '/api/content/scheduled?statuses=posted')).body.items, [{ id: draft.id, status: 'posted', postedTweetId: tweet.tweetId }]);
+  const day = await browser.json('GET', `/api/content/calendar?from=${tweet.postedAt}&to=${tweet.postedAt + 1}`);
+  t.match(day.body.entries, [{ origin: 'posted', kind: 'tweet', source: 'scheduled', status: 'posted', tweetId: tweet.tweetId, scheduledId: draft.id }]);
+  t.equal(day.body.entries.length, 1, 'once, as the post');
+
+  const threadDraft = (await browser.json('POST', '/api/content/drafts', { kind: 'thread', content: [`Three pricing lessons ${Date.now()}`, 'One: charge more.', 'Two: fewer tiers.'], topic: 'saas pricing' })).body;
+  t.equal((await browser.json('POST', `/api/content/drafts/${threadDraft.id}/publish`)).status, 200);
+  const thread = await eventually(async () => (await browser.json('GET', '/api/content/threads')).body.items.find((i: { scheduledId: number; status: string }) => i.scheduledId === threadDraft.id && i.status === 'posted'), 120_000, 500);
+  t.equal(thread.parts.length, 3);
+  t.ok(thread.parts.every((part: { tweetId: string | null }) => part.tweetId), 'every part has its X id');
+  t.equal(thread.rootTweetId, thread.parts[0].tweetId);
+  t.match(thread, { topic: 'saas pricing', postedCount: 3, error: null });
 });
