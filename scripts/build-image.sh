@@ -73,7 +73,7 @@ make_base() {
   mkdir -p "$rootfs/usr/local/include"
   cp -a "$headers" "$rootfs/usr/local/include/node"
   install -D -m 0644 "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$rootfs/usr/local/share/tuitbot-build/ca-certificates.crt"
-  chroot "$rootfs" /usr/local/bin/node -e 'require("node:crypto").randomUUID()' \
+  env -u NODE_EXTRA_CA_CERTS chroot "$rootfs" /usr/local/bin/node -e 'require("node:crypto").randomUUID()' \
     || { echo "the copied node does not run inside the base" >&2; exit 1; }
   # What the official slim images drop: package lists and caches.
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
