@@ -53,6 +53,7 @@ interface Item {
   status: string;
   content: string | string[];
   target: { tweetId: string; authorUsername: string | null; text: string | null } | null;
+  source: string;
   topic: string | null;
   score: number | null;
   postedTweetId: string | null;
@@ -87,7 +88,8 @@ t.test('a newcomer in the sandbox: started with default settings, the queue fill
     t.ok(twitter.parseTweet(text).valid && text.trim().length > 0, `reply ${reply.id} is a post X accepts: ${JSON.stringify(text)}`);
     t.ok(reply.target?.tweetId && reply.target.text, `reply ${reply.id} names the post it answers`);
     t.not(text, reply.target?.text, 'and does not repeat it');
-    t.ok((reply.score ?? 0) >= threshold, `it answers a post scored above the threshold (${reply.score} ≥ ${threshold})`);
+    if (reply.source === 'mention') t.match(reply.target?.text, new RegExp(`@${USERNAME}`, 'i'), 'a mention reply answers a post that names us');
+    else t.ok((reply.score ?? 0) >= threshold, `it answers a ${reply.source} post scored above the threshold (${reply.score} ≥ ${threshold})`);
   }
   t.equal(new Set(replies.map((r) => r.target!.tweetId)).size, replies.length, 'no post answered twice');
   t.equal(new Set(replies.map((r) => r.content)).size, replies.length, 'no two replies alike');
