@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import twitter from 'twitter-text';
 import { X_PRICES, type BudgetDecision, type XBudget, type XCallKind } from '../x-budget.js';
 import { XApiError, XBudgetRefusedError, XError } from './errors.js';
-import { uploadMedia } from './media-upload.js';
+import { uploadMedia, uploadMediaWithExpiry, type UploadedMedia } from './media-upload.js';
 import type { TokenManager } from './token-manager.js';
 import { XTransport, type TransportOptions } from './transport.js';
 import { POST_FIELDS, USER_FIELDS, authorsOf, toPage, toPost, toUser, type RawEnvelope, type RawPost, type RawUser, type XPage, type XPost, type XUser } from './types.js';
@@ -196,6 +196,11 @@ export class XClient {
   /** Uploads an image (≤ 5 MB, one request), GIF (≤ 15 MB) or MP4 (≤ 512 MB, chunked); returns the media id. */
   uploadMedia(bytes: Uint8Array, mediaType: string): Promise<string> {
     return uploadMedia({ transport: this.#transport, uploadUrl: this.#uploadUrl, sleep: this.#sleep, now: this.#now }, bytes, mediaType);
+  }
+
+  /** The same, with when X will forget the upload (for callers that reuse X's id). */
+  uploadMediaWithExpiry(bytes: Uint8Array, mediaType: string): Promise<UploadedMedia> {
+    return uploadMediaWithExpiry({ transport: this.#transport, uploadUrl: this.#uploadUrl, sleep: this.#sleep, now: this.#now }, bytes, mediaType);
   }
 
   async #userRead(endpoint: string, url: string): Promise<XUser | null> {

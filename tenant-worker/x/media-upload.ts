@@ -3,7 +3,8 @@
  * and anything larger in chunks — initialize, append 5 MB segments, finalize, then poll STATUS until
  * X has processed it (wait `check_after_secs`, else 5 s doubling to 30 s; give up after 300 s).
  *
- * Uploads are not billed by X, so they are not metered; the post that attaches them is.
+ * Uploads are not billed by X, so they are not metered; the post that attaches them is. X forgets an
+ * upload after `expires_after_secs` (24 h); callers that cache X's id keep it no longer than that.
  */
 import { XApiError } from './errors.js';
 import type { XTransport } from './transport.js';
@@ -31,6 +32,7 @@ export function mediaKindOf(mediaType: string): MediaKind {
 
 interface UploadData {
   id?: string;
+  expires_after_secs?: number;
   processing_info?: { state?: string; check_after_secs?: number; progress_percent?: number };
 }
 
@@ -49,7 +51,19 @@ const POLL_START_MS = 5_000;
 const POLL_CAP_MS = 30_000;
 const POLL_GIVE_UP_MS = 300_000;
 
+export interface UploadedMedia {
+  id: string;
+  /** When X forgets it (epoch ms): X's `expires_after_secs` from its last answer, else 24 h. */
+  expiresAt: number;
+}
+
+const DEFAULT_EXPIRY_MS = 86_400_000;
+
 export async function uploadMedia(options: UploadOptions, bytes: Uint8Array, mediaType: string): Promise<string> {
+  return (await uploadMediaWithExpiry(options, bytes, mediaType)).id;
+}
+
+export async function uploadMediaWithExpiry(options: UploadOptions, bytes: Uint8Array, mediaType: string): Promise<UploadedMedia> {
   const kind = mediaKindOf(mediaType);
   const { maxBytes, category } = MEDIA_LIMITS[kind];
   if (bytes.byteLength > maxBytes) throw new XApiError(400, 'Media too large', `${kind} media may be at most ${maxBytes / MB} MB at X`);
@@ -61,8 +75,9 @@ export async function uploadMedia(options: UploadOptions, bytes: Uint8Array, med
     form.set('media', new Blob([bytes.slice()], { type: mediaType }), 'media');
     form.set('media_category', category);
     form.set('media_type', mediaType);
+    const started = options.now();
     const answer = await transport.send({ method: 'POST', endpoint: ENDPOINT, url: uploadUrl, form, idempotent: false, timeoutMs });
-    return idOf(answer.body);
+    return { id: idOf(answer.body), expiresAt: expiryOf(dataOf(answer.body), started) };
   }
 
   const init = await transport.send({
@@ -81,9 +96,16 @@ export async function uploadMedia(options: UploadOptions, bytes: Uint8Array, med
     // Re-sending a segment index replaces it, so appends may be retried.
     await transport.send({ method: 'POST', endpoint: 'POST /2/media/upload/:id/append', url: `${uploadUrl}/${id}/append`, form, idempotent: true, timeoutMs });
   }
+  const finalizing = options.now();
   const finalized = await transport.send({ method: 'POST', endpoint: 'POST /2/media/upload/:id/finalize', url: `${uploadUrl}/${id}/finalize`, idempotent: true, timeoutMs });
   await waitForProcessing(options, id, dataOf(finalized.body));
-  return id;
+  return { id, expiresAt: expiryOf(dataOf(finalized.body), finalizing) };
+}
+
+/** Counted from when the request was sent, so a slow answer errs on the early side. */
+function expiryOf(data: UploadData, sentAt: number): number {
+  const secs = data.expires_after_secs;
+  return sentAt + (typeof secs === 'number' && secs > 0 ? secs * 1000 : DEFAULT_EXPIRY_MS);
 }
 
 async function waitForProcessing(options: UploadOptions, id: string, first: UploadData): Promise<void> {

@@ -76,7 +76,7 @@ async function postItem(deps: LoopDeps, config: RuntimeConfig, item: ApprovalIte
       threadId = created.value;
       attachThread(deps.db, item.id, threadId);
     }
-    return postThreadParts(deps, threadId, { source: 'approval', approvalId: item.id });
+    return postThreadParts(deps, threadId, { source: 'approval', approvalId: item.id }, item.media);
   }
   const text = item.content as string;
   if (item.kind === 'reply') {
@@ -84,7 +84,6 @@ async function postItem(deps: LoopDeps, config: RuntimeConfig, item: ApprovalIte
       kind: 'reply',
       text,
       inReplyTo: item.target?.tweetId ?? null,
-      mediaIds: [],
       source: replySource(item),
       approvalId: item.id,
       claim: { kind: 'reply', userSetting: config.limits.maxRepliesPerDay },
@@ -95,7 +94,7 @@ async function postItem(deps: LoopDeps, config: RuntimeConfig, item: ApprovalIte
         format: item.format,
         mentionsProduct: item.mentionsProduct,
       },
-    });
+    }, item.media);
   }
   return publish(deps, {
     kind: 'tweet',
@@ -104,7 +103,7 @@ async function postItem(deps: LoopDeps, config: RuntimeConfig, item: ApprovalIte
     approvalId: item.id,
     claim: { kind: 'tweet', userSetting: config.limits.maxTweetsPerDay },
     details: { topic: item.topic, format: item.format },
-  });
+  }, item.media);
 }
 
 function replySource(item: ApprovalItem): 'discovery' | 'mention' | 'target' | 'manual' {

@@ -32,6 +32,8 @@ export interface LoopDeps extends RuntimeContext {
   sleep(ms: number): Promise<void>;
   /** Per activation: whether posts left open by an earlier activation were reconciled yet. */
   activation: { reconciled: boolean };
+  /** Where the tenant's uploaded media files are; by default beside the DB (runtime/attached-media.ts). */
+  mediaDir?: string;
   /** Test seam: runs after X created a post and before it is recorded (a crash injected here). */
   afterPost?(intent: Intent, tweetId: string): void;
 }

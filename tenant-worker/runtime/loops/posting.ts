@@ -21,6 +21,7 @@ import {
   type NewIntent,
 } from '../intents.js';
 import { nextThreadPart } from '../threads.js';
+import { xMediaIdsFor } from '../attached-media.js';
 import { DateTime } from 'luxon';
 import type { LoopDeps } from './deps.js';
 
@@ -28,8 +29,12 @@ export type Published =
   | { ok: true; tweetId: string }
   | { ok: false; code: BeginFailure | 'x_budget' | 'x_failed' | 'unknown'; message: string; retryable: boolean; disconnected?: boolean };
 
-/** Posts one item through an intent; never throws for X's answers (only for a bug or an injected crash). */
-export async function publish(deps: LoopDeps, intent: NewIntent): Promise<Published> {
+/**
+ * Posts one item through an intent; never throws for X's answers (only for a bug or an injected crash).
+ * `media` are our media ids (the item's attachments): uploaded to X once the intent holds the item, so a
+ * missing file fails the item like any post X refused, with the reason shown.
+ */
+export async function publish(deps: LoopDeps, intent: NewIntent, media: readonly string[] = []): Promise<Published> {
   const client = deps.x().client();
   if (!client) return { ok: false, code: 'x_failed', message: 'No X app is configured.', retryable: true };
   // Posting on top of an unsettled post could push it out of the page reconciliation reads.
@@ -38,12 +43,22 @@ export async function publish(deps: LoopDeps, intent: NewIntent): Promise<Publis
   if (!decision.allowed) return { ok: false, code: 'x_budget', message: decision.message, retryable: true };
   const begun = beginIntent(deps, intent);
   if (!begun.ok) return { ok: false, code: begun.code, message: begun.message, retryable: begun.code === 'limit_reached' };
+  let mediaIds = intent.mediaIds ?? [];
+  if (media.length > 0) {
+    const attached = await xMediaIdsFor(deps, client, media);
+    if (!attached.ok) {
+      recordFailed(deps, begun.value.id, attached.message, { permanent: attached.permanent });
+      return { ok: false, code: 'x_failed', message: attached.message, retryable: !attached.permanent };
+    }
+    mediaIds = attached.xMediaIds;
+    deps.db.prepare('UPDATE post_intents SET media_ids = ? WHERE id = ?').run(JSON.stringify(mediaIds), begun.value.id);
+  }
   let created: { id: string };
   try {
     created = await client.createPost({
       text: intent.text,
       ...(intent.inReplyTo != null && { replyTo: intent.inReplyTo }),
-      ...(intent.mediaIds?.length && { mediaIds: intent.mediaIds }),
+      ...(mediaIds.length > 0 && { mediaIds }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -71,6 +86,8 @@ export async function postThreadParts(
   deps: LoopDeps,
   threadId: number,
   origin: { source: 'thread' | 'approval' | 'scheduled'; approvalId?: number; scheduledId?: number },
+  /** The item's media, attached to the thread's first post. */
+  media: readonly string[] = [],
 ): Promise<Published> {
   let last: Published = { ok: false, code: 'not_ready', message: 'The thread has no unposted part.', retryable: false };
   for (let part = nextThreadPart(deps.db, threadId), first = true; part; part = nextThreadPart(deps.db, threadId), first = false) {
@@ -84,7 +101,7 @@ export async function postThreadParts(
       scheduledId: origin.scheduledId ?? null,
       threadId,
       position: part.position,
-    });
+    }, part.position === 0 ? media : []);
     if (!last.ok) return last;
   }
   return last;

@@ -44,17 +44,16 @@ export function scheduledPosterJob(deps: LoopDeps): JobDefinition {
             threadId = created.value;
             attachScheduledThread(db, item.id, threadId);
           }
-          posted = await postThreadParts(deps, threadId, { source: 'scheduled', scheduledId: item.id });
+          posted = await postThreadParts(deps, threadId, { source: 'scheduled', scheduledId: item.id }, item.media);
         } else {
           posted = await publish(deps, {
             kind: 'tweet',
             text: item.content as string,
-            mediaIds: [],
             source: 'scheduled',
             scheduledId: item.id,
             claim: { kind: 'tweet', userSetting: config.limits.maxTweetsPerDay },
             details: { topic: item.topic },
-          });
+          }, item.media);
         }
         if (!posted.ok && (posted.code === 'limit_reached' || posted.code === 'x_budget')) {
           deferScheduled(deps, item.id, posted.code === 'limit_reached' ? nextWindowStart(deps, item.kind) : deps.now() + 3_600_000, posted.message);
