@@ -34,7 +34,7 @@ const GENERATORS = [
 ] as const;
 
 /** A model writing a thread (up to three attempts) takes longer than a DB-bound request's deadline. */
-const GENERATION_DEADLINE_MS = 60_000;
+export const GENERATION_DEADLINE_MS = 60_000;
 
 export function addAssistRoutes(router: Router<Handler>, deps: AssistRouteDeps): void {
   const { auth, host } = deps;

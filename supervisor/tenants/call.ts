@@ -31,8 +31,11 @@ const STATUS: Record<string, number> = {
   read_only: 409,
   quota_exceeded: 413,
   in_use: 409,
-  invalid_state: 409,
   llm_error: 502,
+  invalid_state: 409,
+  already_exists: 409,
+  limit_reached: 409,
+  guard_refused: 409,
   llm_not_configured: 409,
 };
 

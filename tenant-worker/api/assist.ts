@@ -44,7 +44,7 @@ function generator(context: HandlerContext, purpose: string): ContentGenerator {
   return contentGenerator({ ...deps, llm: () => metered }, loadRuntimeConfig(context.db).config)!;
 }
 
-async function generate<T>(context: HandlerContext, purpose: string, work: (generator: ContentGenerator) => Promise<T>): Promise<T> {
+export async function generate<T>(context: HandlerContext, purpose: string, work: (generator: ContentGenerator) => Promise<T>): Promise<T> {
   const writer = generator(context, purpose);
   try {
     return await work(writer);

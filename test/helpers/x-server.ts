@@ -5,7 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { keyringOf, SecretBox } from '../../protocol/index.js';
 import { XApps } from '../../supervisor/x/apps.js';
+import type { Router } from '../../supervisor/http/router.js';
+import type { Handler } from '../../supervisor/http/server.js';
+import type { AuthRouteDeps } from '../../supervisor/routes/auth.js';
 import { addXConnectionRoutes } from '../../supervisor/routes/x-connection.js';
+import type { HostOptions } from '../../supervisor/tenants/host.js';
 import { createXOAuthFlow } from '../../supervisor/x/oauth-flow.js';
 import { queueXConnectionNotice } from '../../supervisor/x/notices.js';
 import { startFakeX, type FakeX, type FakeXOptions } from '../../sandbox/x/index.js';
@@ -24,7 +28,9 @@ export interface XServer extends AuthServer {
   callback(browser: Browser, location: string): Promise<string>;
 }
 
-export async function startXServer(options: { fakeX?: FakeXOptions; publicClient?: boolean } = {}): Promise<XServer> {
+export async function startXServer(
+  options: { fakeX?: FakeXOptions; publicClient?: boolean; register?: (router: Router<Handler>, deps: AuthRouteDeps) => void; tenants?: Partial<HostOptions> } = {},
+): Promise<XServer> {
   const x = await startFakeX({
     ...(options.publicClient && { clients: [{ clientId: 'public-client', clientSecret: null }] }),
     ...options.fakeX,
@@ -35,7 +41,7 @@ export async function startXServer(options: { fakeX?: FakeXOptions; publicClient
   const clock = { now: Date.now() };
   let base = '';
   const server = await startAuthServer({
-    tenants: { secrets, xAppFor: (tenantId) => apps.forTenant(tenantId) },
+    tenants: { ...options.tenants, secrets, xAppFor: (tenantId) => apps.forTenant(tenantId) },
     register(router, deps) {
       const { authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl } = settings;
       apps = new XApps({ db: deps.db, secrets, server: { settings, managed: true }, endpoints: { authorizeUrl, tokenUrl, revokeUrl, apiUrl, uploadUrl } });
@@ -49,6 +55,7 @@ export async function startXServer(options: { fakeX?: FakeXOptions; publicClient
         appUrl: deps.appUrl,
         requestTimeoutMs: 20_000,
       });
+      options.register?.(router, deps);
     },
   });
   base = server.base;

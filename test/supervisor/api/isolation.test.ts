@@ -5,8 +5,10 @@ import { rmSync } from 'node:fs';
 import { pino } from 'pino';
 import t from 'tap';
 import { startSupervisor } from '../../../supervisor/app.js';
+import { NO_PLAN_CEILINGS } from '../../../supervisor/billing/state.js';
 import { loadConfig } from '../../../supervisor/config.js';
 import { Browser } from '../../helpers/browser.js';
+import { fixtures } from '../../helpers/media-files.js';
 import { tempDataDir } from '../../helpers/tenants.js';
 
 const MARKER = 'alphamarker7731';
@@ -29,6 +31,12 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
   t.equal((await a.json('PUT', '/api/x/app', { clientId: MARKER, clientSecret: MARKER })).status, 200);
 
   // ── A's objects: every route module that stores something adds a line here (content, targets, …). ──
+  // A's media (an image whose bytes carry the marker); the id walk below names it as B.
+  const aCookie = [...a.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const aMedia = (await (await fetch(`${base}/api/media`, { method: 'POST', headers: { 'content-type': 'image/png', cookie: aCookie, origin: base }, body: new Uint8Array(Buffer.concat([fixtures.png(), Buffer.from(MARKER)])) })).json()) as { id: string; url: string };
+  // Target accounts are a plan ceiling (none without a plan): A's plan allows them.
+  supervisor.host.setCeilings((await a.json('GET', '/auth/me')).body.user.tenantId, { ...NO_PLAN_CEILINGS, targets: null });
+  t.equal((await a.json('POST', '/api/targets', { username: MARKER })).status, 201);
   // (Nothing yet beyond the settings above.)
   // An approval item queued as the runtime's loops queue them (dev hook), marked in its text and target.
   await supervisor.host.request((await a.json('GET', '/auth/me')).body.user.tenantId, 'dev.enqueue-approval', { kind: 'reply', content: `A's reply ${MARKER}`, target: { tweetId: '1', authorId: '1', authorUsername: MARKER } }, 20_000);
@@ -59,7 +67,7 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
   // act on B's tenant only).
   const withIds = Object.entries(doc.paths).filter(([path]) => path.startsWith('/api/') && path.includes('{'));
   for (const [template, ops] of withIds) {
-    for (const value of ['1', '2', '3', MARKER]) {
+    for (const value of ['1', '2', '3', MARKER, aMedia.id]) {
       const path = template.replace(/\{[^}]+\}/g, value);
       for (const method of Object.keys(ops).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))) {
         const response = await b.request(method.toUpperCase(), path, method === 'get' || method === 'delete' ? undefined : {});
@@ -70,6 +78,7 @@ t.test("no route shows or changes one tenant's data to another", async (t) => {
     }
   }
   t.equal(await markersSeenBy(a), aBefore, "A's marked objects are all still there after B's walk");
+  t.ok(Buffer.from(await (await a.request('GET', aMedia.url)).arrayBuffer()).includes(MARKER), "A's media is still A's after B's walk");
 
   // B's writes change B only.
   await b.json('PATCH', '/api/settings', { 'business.product_name': 'Bob Co' });
