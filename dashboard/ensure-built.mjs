@@ -1,7 +1,7 @@
 // Builds the cloud web app (npm run build:cloud) when it is missing or older than its sources, so that
 // `npm start` and `npm test` on a fresh checkout serve real pages. A current build costs one directory walk.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,9 +17,30 @@ function newest(path) {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-const changedAt = Math.max(...sources.map(newest));
-if (builtAt >= changedAt) process.exit(0);
-console.log(builtAt === 0 ? 'The web app is not built yet: building it (npm run build:cloud, about a minute)…' : 'The web app is older than its sources: rebuilding it (npm run build:cloud)…');
-const result = spawnSync('npm', ['run', 'build:cloud'], { cwd: join(here, '..'), stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const current = () => (existsSync(built) ? statSync(built).mtimeMs : 0) >= Math.max(...sources.map(newest));
+if (current()) process.exit(0);
+
+// Test files run in parallel and each may find the build stale: one builds, the others wait for it.
+const lock = join(here, 'build/.building');
+mkdirSync(join(here, 'build'), { recursive: true });
+const deadline = Date.now() + 5 * 60_000;
+for (;;) {
+  try {
+    mkdirSync(lock);
+    break;
+  } catch {
+    if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+    else await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+let status = 0;
+try {
+  if (!current()) {
+    console.error(existsSync(built) ? 'The web app is older than its sources: rebuilding it (npm run build:cloud)…' : 'The web app is not built yet: building it (npm run build:cloud, about a minute)…');
+    // The build's own chatter goes to stderr, so a caller's stdout (tap's TAP stream) stays clean.
+    status = spawnSync('npm', ['run', 'build:cloud'], { cwd: join(here, '..'), stdio: ['ignore', process.stderr, 'inherit'] }).status ?? 1;
+  }
+} finally {
+  rmSync(lock, { recursive: true, force: true });
+}
+process.exit(status);

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 export type Encoding = 'br' | 'gzip' | 'identity';
@@ -58,7 +59,7 @@ const FALLBACK_FILE = '200.html';
 
 /** The default build location, next to the sources (tsx) or next to dist/ (compiled). */
 export function defaultSiteDir(): string {
-  const candidates = ['../../dashboard/build/cloud', '../../../dashboard/build/cloud'].map((path) => new URL(path, import.meta.url).pathname);
+  const candidates = ['../../dashboard/build/cloud', '../../../dashboard/build/cloud'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
   return candidates.find((dir) => existsSync(join(dir, FALLBACK_FILE))) ?? candidates[0]!;
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The web app in a real browser: a real supervisor (sandbox mode, real SQLite, the cloud build served from its
+ * port) and Debian's Chromium driven by playwright-core. Screenshots go to test/dashboard/screenshots/
+ * (gitignored) so a person can look at every page after a run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startSupervisor, type Supervisor } from '../../supervisor/app.js';
+import { loadConfig } from '../../supervisor/config.js';
+import { tempDataDir } from './tenants.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const SCREENSHOTS = join(ROOT, 'test/dashboard/screenshots');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Builds the cloud app if it is missing or stale (a no-op when current). */
+export function ensureBuilt(): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'dashboard/ensure-built.mjs')], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`the web app could not be built (npm run build:cloud):\n${result.stderr}`);
+}
+
+export async function startWebServer(t: Teardown, env: Record<string, string> = {}): Promise<{ base: string; supervisor: Supervisor }> {
+  ensureBuilt();
+  const dir = tempDataDir('tuitbot-web-');
+  const supervisor = await startSupervisor(
+    loadConfig({ DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TENANT_THREADS: '2', HTTP_REQUEST_TIMEOUT_MS: '20000', ...env }),
+    pino({ level: 'silent' }),
+  );
+  t.teardown(async () => {
+    await supervisor.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { base: `http://127.0.0.1:${supervisor.port}`, supervisor };
+}
+
+export async function launchBrowser(t: Teardown): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => browser.close());
+  return browser;
+}
+
+/** A fresh page (own cookies) that records every script error and console error, CSP violations included. */
+export async function openPage(browser: Browser, base: string): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  // Failed requests are judged by their URL below, not by the console line the browser also prints for them.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    // The guard's /auth/me answers 401 when logged out; a wrong password is a 401 the page shows.
+    const expected = response.status() === 401 && (pathname === '/auth/me' || pathname === '/auth/login');
+    if (response.status() >= 400 && !expected) problems.push(`${response.status()} ${response.request().method()} ${pathname}`);
+  });
+  return { page, problems };
+}
+
+/** The whole page, or what the viewport shows (`fullPage: false`, e.g. to see an error next to a sticky bar). */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+}
+
+/** Signs up through the page and lands on the dashboard. */
+export async function signUp(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signup');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/dashboard');
+}
