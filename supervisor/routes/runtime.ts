@@ -77,7 +77,7 @@ export function addRuntimeRoutes(router: Router<Handler>, deps: RuntimeRouteDeps
 export function describeRuntimeRoutes(doc: ApiDocument): void {
   const tag = 'Runtime';
   const status =
-    'The runtime\'s status: `{ state (started | paused | stopped), pausedUntil, running, mode, approvalMode, activeNow, nextActiveAt, jobs: [{ name, lastRunAt, nextRunAt, lastError, pausedUntil }], gateReasons (why the jobs are idle: automation_off, x_not_connected, outside_active_hours, no_llm, …), x: { configured, connected, username }, llm (own | sandbox | none), automation, missingSetup, settingsErrors, approvals (counts by status) }`.';
+    'The runtime\'s status: `{ state (started | paused | stopped), pausedUntil, running, mode, approvalMode, activeNow, nextActiveAt, jobs: [{ name, lastRunAt, nextRunAt, lastError, pausedUntil }], gateReasons: [{ reason, message }] (why the jobs are idle: automation_off, x_not_connected, outside_active_hours, no_llm, …), x: { configured, connected, username }, llm (own | sandbox | none), automation, missingSetup, settingsErrors, approvals (counts by status) }`.';
   doc.add(
     { method: 'GET', path: '/api/runtime', tag, auth: 'session', summary: 'The automation\'s status', responses: { 200: { description: status } } },
     {

@@ -11,6 +11,7 @@ import { LlmConfig } from '../llm/config.js';
 import { approvalStats } from './approvals.js';
 import { loadRuntimeConfig, missingSetup } from './config.js';
 import { ownLlm } from './loops/deps.js';
+import { gateMessage, type GateReason } from './loops/gate.js';
 import { RUNTIME_JOBS, RUNTIME_JOB_NAMES } from './loops/names.js';
 import { runtimeStatusData, runtimeStatusEvent } from './loops/status.js';
 import { runtimeState, setRuntimeState } from './state.js';
@@ -19,11 +20,12 @@ const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const PauseParams = v.optional(v.object({ until: v.optional(v.nullable(epochMs)) }), {});
 
 /** Why the jobs are idle, as the gate last told it (its notices are forgotten when a run passes). */
-function gateReasons(context: HandlerContext): string[] {
+function gateReasons(context: HandlerContext): { reason: GateReason; message: string }[] {
   return context.db
     .prepare<[], { key: string }>("SELECT key FROM notices_given WHERE key GLOB 'runtime.gate:*' ORDER BY at, key")
     .all()
-    .map((row) => row.key.slice('runtime.gate:'.length));
+    .map((row) => row.key.slice('runtime.gate:'.length) as GateReason)
+    .map((reason) => ({ reason, message: gateMessage(reason) }));
 }
 
 /** What `runtime.status` answers (also read by onboarding). */

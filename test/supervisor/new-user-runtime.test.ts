@@ -1,7 +1,8 @@
 /**
  * The runtime issue's "done when", as a newcomer tries it on the real `tuitbot serve` in sandbox mode:
  * sign up, pay a plan on the simulated Stripe, connect X on the simulated X's consent page, fill in the
- * business profile (nothing else: default settings, approval mode on), start the automation; the
+ * business profile and their time zone (one where it is day, so the default active hours are open;
+ * nothing else: default settings, approval mode on), start the automation; the
  * approval queue fills with sensible replies and a tweet, and approving a reply posts it to the
  * simulated X, where it is read back over X's own API.
  *
