@@ -14,6 +14,7 @@ import { approvalStats, approve, approveAll, editApproval, enqueueApproval, list
 import type { RuntimeContext, Result } from '../runtime/context.js';
 import type { PostKind } from '../runtime/events.js';
 import { wakeJob } from '../runtime/runtime-handlers.js';
+import { refuseWhenReadOnly } from './read-only.js';
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'posting', 'posted', 'failed', 'rejected', 'expired'] as const satisfies readonly ApprovalStatus[];
 export const APPROVAL_KINDS = ['reply', 'tweet', 'thread'] as const satisfies readonly PostKind[];
@@ -34,10 +35,6 @@ const ApproveParams = v.object({ ...Id.entries, content: v.optional(Content) });
 
 function storeContext(context: HandlerContext): RuntimeContext {
   return { db: context.db, now: Date.now, emit: context.emit, limits: new ActionLimits(context.db, () => context.ceilings) };
-}
-
-function refuseWhenReadOnly(context: HandlerContext): void {
-  if (context.ceilings?.readOnly) throw new RemoteError('read_only', 'Your subscription has ended: the approval queue is read-only until you subscribe again.');
 }
 
 function settled<T>(result: Result<T, ApprovalError>): T {
