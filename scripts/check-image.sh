@@ -27,7 +27,10 @@ trap cleanup EXIT
 source "$repo/scripts/lib/instance-checks.sh"
 
 step "configuration of $IMAGE"
-podman image inspect "$IMAGE" --format '{{json .Config}}' >"$work/config.json"
+# podman keeps the healthcheck beside the configuration (Healthcheck), Docker inside it (Config.Healthcheck).
+podman image inspect "$IMAGE" \
+  | node -e 'const [i] = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.stringify({ ...i.Config, Healthcheck: i.Healthcheck ?? i.Config.Healthcheck }))' \
+  >"$work/config.json"
 # One line per check, "ok - …" or "not ok - …", judged from the image's configuration.
 while IFS= read -r line; do
   case "$line" in "ok - "*) ok "${line#ok - }" ;; *) not_ok "${line#not ok - }" ;; esac

@@ -7,11 +7,11 @@
 #   runtime stage  only what the Dockerfile copies (package.json, node_modules, dist, dashboard/build/cloud) in
 #                  another directory; the image's ENV and CMD read from the Dockerfile; run by an unprivileged
 #                  user (nobody, when started as root) through the image's entrypoint, on loopback
-#   checks         /healthz, the Dockerfile's HEALTHCHECK command, /readyz, a signup (the first account of a
-#                  self-hosted server is its admin; registration then closes), the session cookie, the account's
-#                  tenant on a worker thread (/api/settings), a clean stop
-#                  on SIGTERM, a restart on the same data directory (migrations at start) and a login, and the
-#                  entrypoint's refusal of a data directory it cannot write
+#   checks         /healthz, the Dockerfile's HEALTHCHECK command, /readyz, the web app, a signup (the first
+#                  account of a self-hosted server is its admin; registration then closes), the session cookie,
+#                  the account's tenant on a worker thread (/api/settings), a clean stop on SIGTERM, a restart on
+#                  the same data directory (migrations at start) and a login, and the entrypoint's refusal of a
+#                  data directory it cannot write
 #
 # Dependencies: by default the build stage's node_modules is a hard-linked copy of this checkout's (which `npm ci`
 # made from the same lockfile, in CI a minute earlier), so the smoke test costs about two minutes instead of a

@@ -32,7 +32,7 @@ await_server() {
 request() { curl -sS -o "$work/body" -w '%{http_code}' "$@"; }
 body() { head -c 2000 "$work/body"; }
 
-# /healthz, /readyz, the first signup (the admin), its session, its tenant, and closed registration after it.
+# /healthz, /readyz, the web app, the first signup (the admin), its session, its tenant, and closed registration after it.
 # Sets $email and $password for check_login.
 check_new_instance() {
   local status
@@ -41,6 +41,14 @@ check_new_instance() {
 
   status=$(request "$base/readyz")
   [ "$status" = 200 ] && ok "/readyz answers 200" || not_ok "/readyz answers 200 (got $status: $(body))"
+
+  # The dashboard's build, where the image puts it: a prerendered public page and the client app's fallback.
+  status=$(request -H 'accept: text/html' "$base/pricing")
+  [ "$status" = 200 ] && body | grep -q '<title>[^<]*TuitBot</title>' && ok "the web app's public pages are served (/pricing)" \
+    || not_ok "the web app's public pages are served (/pricing; got $status: $(body))"
+  status=$(request -H 'accept: text/html' "$base/dashboard/settings")
+  [ "$status" = 200 ] && body | grep -qi '<!doctype html' && ok "the dashboard app is served (/dashboard/*)" \
+    || not_ok "the dashboard app is served (/dashboard/*; got $status: $(body))"
 
   email="admin-$RANDOM@example.com"
   password="smoke-test-$RANDOM-correct-horse"

@@ -23,7 +23,7 @@ t.test('the image, replayed: built, started, healthy, ready, and a signup works'
 
   const results = [...output.matchAll(/^(ok|not ok) - (.*)$/gm)];
   for (const [, verdict, name] of results) t.ok(verdict === 'ok', name!);
-  t.ok(results.length >= 12, `every check ran (${results.length} reported)`);
+  t.ok(results.length >= 15, `every check ran (${results.length} reported)`);
   t.equal(status, 0, 'the script passed');
   if (status !== 0) t.comment(output.slice(-6000));
 });
