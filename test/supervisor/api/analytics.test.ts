@@ -1,4 +1,4 @@
-// Analytics and replies over real HTTP, on data the runtime itself produced: nine Tokyo days of the
+// Analytics and replies over real HTTP, on data the runtime itself produced: eight Tokyo days of the
 // loops against the sandbox X (follower snapshots all along, every loop for a few hours), up to now.
 // Expectations come from the sandbox world (what X holds) and from the follower counts the test set.
 import t from 'tap';
@@ -8,13 +8,13 @@ import { Browser } from '../../helpers/browser.js';
 import { installTenantDb, seedThroughRuntime } from '../../helpers/seeded-tenant.js';
 
 const ZONE = 'Asia/Tokyo';
-const DAYS = 9;
+const DAYS = 8;
 const followersOn = (day: number) => 1_000 + 10 * day + day * day;
 
 t.test('summary, a real follower window in tenant days, performance, topics, recent performance and replies', async (t) => {
-  // Every loop for five hours two days ago (measured since) and the last two hours (today's actions).
+  // Every loop for four hours two days ago (measured since) and the last two hours (today's actions).
   const hourNow = Number(new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, hour: 'numeric', hourCycle: 'h23' }).format(new Date()));
-  const active: [number, number, number][] = [[DAYS - 3, 0, 5], [DAYS - 1, Math.max(0, hourNow - 2), 24]];
+  const active: [number, number, number][] = [[DAYS - 3, 0, 4], [DAYS - 1, Math.max(0, hourNow - 2), 24]];
   const h = await seedThroughRuntime(t, { days: DAYS, active, followersOn, zone: ZONE, settings: { 'business.industry_topics': ['saas pricing', 'startup marketing', 'indie hacking'] } });
   const server = await startAuthServer({ register: (router, deps) => addAnalyticsRoutes(router, { auth: deps.auth, host: deps.host, requestTimeoutMs: 20_000 }) });
   t.teardown(() => server.close());
