@@ -1,5 +1,5 @@
 // The discovery feed and replying from it, over real HTTP, on posts the runtime's discovery, mentions
-// and targets loops found, scored and answered against the sandbox X for the last two hours; the
+// and targets loops found, scored and answered against the sandbox X for two hours; the
 // suggested reply comes from the sandbox LLM through the tenant's own LLM path.
 import twitter from 'twitter-text';
 import t, { type Test } from 'tap';
@@ -53,8 +53,9 @@ async function serverWith(t: Test, h: SeededTenant, llm: { provider: 'openai'; b
 
 t.test('feed with scores and cursor pages; compose a reply with the LLM; queue a reply through the guards', async (t) => {
   const h = await seedThroughRuntime(t, {
-    days: 1,
-    active: [[0, Math.max(0, new Date().getUTCHours() - 2), 24]],
+    // Every loop for two hours yesterday evening: the same amount of data at any time of day.
+    days: 2,
+    active: [[0, 20, 22]],
     targets: ['AdaBuilds0'],
     settings: { 'limits.banned_phrases': [BANNED] },
   });
