@@ -23,6 +23,7 @@ COPY . .
 RUN npm run build \
  && npm run build:cloud \
  && npm prune --omit=dev --no-audit --no-fund \
+ && node scripts/prune-native-binaries.mjs \
  && chmod 0755 dist/supervisor/cli.js
 
 # ---- runtime: Node, the pruned node_modules and the built files; no compiler, no sources ----
