@@ -163,7 +163,7 @@ t.test('the limits: the size of each kind (413 before and while reading), the qu
   const cookie = [...s.ada.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   const early = await new Promise<string>((resolve, reject) => {
     const socket = connect(s.supervisor.port, '127.0.0.1', () => {
-      socket.write(`POST /api/media HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${s.base}\r\nCookie: ${cookie}\r\nContent-Type: video/mp4\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`);
+      socket.write(`POST /api/media HTTP/1.1\r\nHost: 127.0.0.1:${s.supervisor.port}\r\nOrigin: ${s.base}\r\nCookie: ${cookie}\r\nContent-Type: video/mp4\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`);
     });
     let data = '';
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
@@ -203,4 +203,31 @@ t.test("a purged tenant's media directory goes with its data", async (t) => {
   t.equal((await bytesOf(s.ada, media.url)).status, 404);
   t.same((await s.ada.json('GET', '/api/media')).body.items, [], 'nothing listed');
   t.equal((await bytesOf(s.bob, bobs.url)).status, 200, "another tenant's media stay");
+});
+
+t.test('an upload cut off or stalled half-way leaves no file behind and the server answers on', async (t) => {
+  const s = await setUp(t, { HTTP_BODY_TIMEOUT_MS: '500' });
+  const cookie = [...s.ada.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const tenantDir = join(s.dir, 'media', await tenantOf(s.ada));
+  const half = async (hangUp: boolean) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(s.supervisor.port, '127.0.0.1', () => {
+        socket.write(`POST /api/media HTTP/1.1\r\nHost: 127.0.0.1:${s.supervisor.port}\r\nOrigin: ${s.base}\r\nCookie: ${cookie}\r\nContent-Type: image/png\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+        socket.write(Buffer.concat([fixtures.png(), Buffer.alloc(100_000)]));
+        if (hangUp) setTimeout(() => socket.destroy(), 200);
+      });
+      let data = '';
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+  t.equal(await half(true), '', 'the client hung up');
+  const stalled = await half(false);
+  t.match(stalled, /^HTTP\/1\.1 408 /, 'a stalled body: 408 after the idle timeout');
+  t.match(stalled, /request_timeout/);
+  // The temp files go once the handler has seen the end (asynchronously after the socket closed).
+  for (let i = 0; i < 50 && filesIn(tenantDir).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(filesIn(tenantDir), [], 'no temp file is left');
+  t.same((await s.ada.json('GET', '/api/media')).body.items, [], 'nothing recorded');
+  t.equal((await upload(s.ada, fixtures.png(), 'image/png')).status, 201, 'and the next upload works');
 });
