@@ -260,9 +260,8 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     host,
     log: log.child({ component: 'live' }),
     snapshot: async (user) => {
-      const ask = (method: string) => callTenant(host, user.tenant_id, method, {}, config.http.requestTimeoutMs);
-      const [runtime, x] = await Promise.all([ask('status'), ask('x.status')]);
-      return { runtime, x, billing: billing?.service.summary(user.id) ?? { status: 'disabled', plan: null } };
+      const tenant = (await callTenant(host, user.tenant_id, 'live.snapshot', {}, config.http.requestTimeoutMs)) as object;
+      return { ...tenant, billing: billing?.service.summary(user.id) ?? { status: 'disabled', plan: null } };
     },
   });
 

@@ -32,6 +32,7 @@ import { JobRunner, type JobDefinition } from './jobs.js';
 import { handlers, type Handler, type HandlerContext } from './handlers.js';
 import { devHandlers, devJobs } from './dev-hooks.js';
 import { activityHandlers } from './api/activity.js';
+import { liveHandlers } from './api/live.js';
 import { costHandlers } from './api/costs.js';
 import { assistHandlers } from './api/assist.js';
 import { strategyHandlers } from './api/strategy.js';
@@ -92,7 +93,7 @@ export class TenantActor {
     this.#ceilings = init.ceilings;
     this.#secrets = init.secrets ? new TenantSecrets(init.tenantId, init.secrets) : null;
     this.#xApp = init.x;
-    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...contentHandlers, ...mediaHandlers, ...runtimeHandlers, ...approvalHandlers, ...onboardingHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}), ...(init.devHooks ? { ...runtimeDevHandlers, ...approvalDevHandlers } : {}) };
+    this.#handlers = { ...handlers, ...llmHandlers, ...settingsHandlers, ...activityHandlers, ...costHandlers, ...targetHandlers, ...discoveryHandlers, ...analyticsHandlers, ...contentHandlers, ...mediaHandlers, ...runtimeHandlers, ...approvalHandlers, ...onboardingHandlers, ...liveHandlers, ...(init.devHooks ? devHandlers((message) => this.#port.postMessage(message)) : {}), ...(init.devHooks ? { ...runtimeDevHandlers, ...approvalDevHandlers } : {}) };
     Object.assign(this.#handlers, backupHandlers, exportHandlers);
     Object.assign(this.#handlers, strategyHandlers, assistHandlers);
   }
