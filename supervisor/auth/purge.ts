@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeTenantMedia } from '../media/store.js';
+import { tenantBackupDir } from '../billing/purge-tenant.js';
 import type Database from 'better-sqlite3';
 import type { TenantRegistry } from '../tenants/registry.js';
 
@@ -23,6 +24,7 @@ export function purgeDeletedAccounts(db: Database.Database, registry: TenantRegi
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     // The DB is `<dataDir>/tenants/<id>.db` (registry.dbPath).
     removeTenantMedia(dirname(dirname(path)), user.tenant_id);
+    rmSync(tenantBackupDir(dirname(dirname(path)), user.tenant_id), { recursive: true, force: true });
   }
   return due.map((user) => user.id);
 }

@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { purgeDeletedAccounts } from '../../../supervisor/auth/purge.js';
+import { createUser } from '../../../supervisor/auth/users.js';
 import { purgeTenantData } from '../../../supervisor/billing/purge-tenant.js';
 import { applyRetention, backupName, listBackups, managementBackupDir, tenantBackupDir } from '../../../supervisor/backups/files.js';
 import { restoreTenant, RestoreError } from '../../../supervisor/backups/restore.js';
@@ -161,4 +163,20 @@ t.test('a purge removes every backup of the tenant, the replaced DBs included', 
   t.notOk(existsSync(tenantBackupDir(dir, id)));
   t.notOk(existsSync(registry.dbPath(id)));
   t.ok(statSync(managementBackupDir(dir)).isDirectory(), 'other backups stay');
+});
+
+t.test('the purge of a deleted account removes its backups too', async (t) => {
+  const tenants = startTenants();
+  t.teardown(() => tenants.close());
+  const { db, registry, dir } = tenants;
+  const user = createUser(db, registry, { email: 'gone@example.com', passwordHash: null });
+  const keep = createUser(db, registry, { email: 'stays@example.com', passwordHash: null });
+  for (const id of [user.tenant_id, keep.tenant_id]) {
+    mkdirSync(tenantBackupDir(dir, id), { recursive: true });
+    writeFileSync(join(tenantBackupDir(dir, id), backupName(Date.now())), 'x');
+  }
+  db.prepare('UPDATE users SET deleted_at = ?, purge_after = ? WHERE id = ?').run(Date.now(), Date.now() - 1, user.id);
+  t.same(purgeDeletedAccounts(db, registry), [user.id]);
+  t.notOk(existsSync(tenantBackupDir(dir, user.tenant_id)), 'the deleted account’s backups are gone');
+  t.ok(existsSync(tenantBackupDir(dir, keep.tenant_id)), 'another account’s stay');
 });
