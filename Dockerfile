@@ -1,7 +1,7 @@
 # TuitBot: one image for our cloud and for every self-hoster (docs/self-hosting.md).
 #
 #   docker build -t tuitbot .
-#   docker run -d -p 3001:3001 -v tuitbot_data:/data tuitbot      (self-host mode; compose: docker-compose.yml)
+#   docker run -d -p 127.0.0.1:3001:3001 -v tuitbot_data:/data tuitbot    (self-host mode; compose: docker-compose.yml)
 #
 # The base (BASE_IMAGE:BASE_TAG) is any Debian bookworm image with Node 20 on PATH. The default is the official
 # one; machines without registry access build on a base made locally (scripts/build-image.sh:
