@@ -11,6 +11,7 @@
 import * as v from 'valibot';
 import { RemoteError } from '../../protocol/index.js';
 import { validate, type Handler, type HandlerContext } from '../handlers.js';
+import { refuseWhenReadOnly } from './read-only.js';
 
 const MediaId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, 'is not a media id'));
 const TYPES = { 'image/jpeg': ['image', 'jpg'], 'image/png': ['image', 'png'], 'image/webp': ['image', 'webp'], 'image/gif': ['gif', 'gif'], 'video/mp4': ['video', 'mp4'] } as const;
@@ -129,11 +130,6 @@ export const mediaHandlers: Record<string, Handler> = {
     return mediaView(row);
   },
 };
-
-/** After a subscription ended the media may be read (and posted ones stay) but not changed. */
-function refuseWhenReadOnly(context: HandlerContext): void {
-  if (context.ceilings?.readOnly) throw new RemoteError('read_only', 'Your subscription has ended: your media are read-only until you subscribe again.');
-}
 
 function mb(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import { startSupervisor, type Supervisor } from '../../../supervisor/app.js';
 import { purgeTenantData } from '../../../supervisor/billing/purge-tenant.js';
+import { NO_PLAN_CEILINGS } from '../../../supervisor/billing/state.js';
 import { loadConfig } from '../../../supervisor/config.js';
 import { Browser } from '../../helpers/browser.js';
 import { tempDataDir } from '../../helpers/tenants.js';
@@ -189,6 +190,17 @@ t.test('media in use by a post still to go out cannot be deleted; read-only afte
   t.equal(refused.status, 409);
   t.match(refused.body, { error: { code: 'in_use' } });
   t.equal((await bytesOf(s.ada, media.url)).status, 200, 'still there');
+
+  // The subscription ended: media are read, not changed.
+  const other = (await upload(s.ada, fixtures.gif(), 'image/gif')).body;
+  s.supervisor.host.setCeilings(await tenantOf(s.ada), { ...NO_PLAN_CEILINGS, readOnly: true });
+  const upload409 = await upload(s.ada, fixtures.png(), 'image/png');
+  t.equal(upload409.status, 409);
+  t.match(upload409.body, { error: { code: 'read_only' } });
+  t.match((await s.ada.json('DELETE', other.url)).body, { error: { code: 'read_only' } });
+  t.equal((await bytesOf(s.ada, other.url)).status, 200, 'served while read-only');
+  t.equal((await s.ada.json('GET', '/api/media')).body.items.length, 2, 'listed while read-only; the refused upload left nothing');
+  t.same(filesIn(join(s.dir, 'media', await tenantOf(s.ada))).length, 2, 'and no file');
 });
 
 t.test("a purged tenant's media directory goes with its data", async (t) => {
