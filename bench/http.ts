@@ -2,7 +2,7 @@
  * HTTP throughput: the routed tenant path against two hello-world baselines, in one run.
  *
  *   npx tsx bench/http.ts [--duration=15] [--connections=50] [--wrk-threads=1] [--warmup=5]
- *                         [--rounds=1] [--targets=node,uws,routed] [--compare=path] [--profile=1] [--json=path]
+ *                         [--rounds=1] [--targets=node,uws,routed,api] [--compare=path] [--profile=1] [--json=path]
  *   (or BENCH_DURATION=… etc.)
  *
  * Targets, one after the other (never in parallel: the machine has 2 cores and wrk takes one):
@@ -10,7 +10,9 @@
  *   b) uWS hello world (a child process, the product's native uWS loader)
  *   c) the real supervisor (`supervisor/cli.ts serve` via tsx, dev hooks on) with one seeded
  *      tenant: `GET /dev/tenants/:id/settings/:key` with a session cookie, i.e. uWS → router →
- *      TenantHost → MessagePort → tenant thread → SQLite → back.
+ *      TenantHost → MessagePort → tenant thread → SQLite → back;
+ *   d) in the same supervisor, a real route as a real user: `GET /api/approvals` with the session
+ *      cookie of a signed-up user whose queue holds 20 composed tweets (session lookup included).
  * Each target gets a `warmup`-second wrk run that is thrown away, then the measured run.
  * --rounds=N runs the whole sequence N times and reports each target's median round (by req/s): on a shared
  * 2-core machine one run is noise. --compare=<checkout> adds a second routed target, the supervisor of another
@@ -38,7 +40,7 @@ const opts = {
   profile: option('profile', 0),
   json: option('json', ''),
   rounds: option('rounds', 1),
-  targets: option('targets', 'node,uws,routed'),
+  targets: option('targets', 'node,uws,routed,api'),
   compare: option('compare', ''),
 };
 
@@ -235,6 +237,38 @@ function busyMicros(file: string): number {
   return profile.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : Math.max(0, profile.timeDeltas[i] ?? 0)), 0);
 }
 
+/**
+ * A real user of the API: signed up (sandbox mode), with approval items queued through compose (approval
+ * mode is the default), so `GET /api/approvals` authenticates a session, routes to the tenant and
+ * reads real rows.
+ */
+async function seedApiUser(port: number): Promise<{ path: string; cookie: string; items: number }> {
+  const base = `http://127.0.0.1:${port}`;
+  const origin = base;
+  const signup = await fetch(`${base}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin },
+    body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
+  });
+  if (!signup.ok) throw new Error(`signup answered ${signup.status} ${await signup.text()}`);
+  const cookie = signup.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+  let items = 0;
+  for (let i = 0; i < 20; i++) {
+    const composed = await fetch(`${base}/api/content/compose`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, cookie },
+      body: JSON.stringify({ kind: 'tweet', content: `Pricing page lesson ${i}: anchor on the value your customer gets, not on your costs.` }),
+    });
+    if (!composed.ok) break;
+    items++;
+  }
+  const path = '/api/approvals?limit=20';
+  const got = await fetch(`${base}${path}`, { headers: { cookie } });
+  if (!got.ok) throw new Error(`GET ${path} answered ${got.status} ${await got.text()}`);
+  console.error(`[http] api sample answer: ${(await got.text()).slice(0, 200)}…`);
+  return { path, cookie, items };
+}
+
 // ---- the run --------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -251,6 +285,7 @@ async function main(): Promise<void> {
   const runs: Record<string, WrkResult[]> = {};
   const record = (name: string, r: WrkResult) => (runs[name] ??= []).push(r);
   let routedPath = '';
+  let apiLabel = '';
   const routedRoots: Array<[string, string]> = [];
   if (targets.has('routed')) routedRoots.push(['routed', ROOT]);
   if (opts.compare) routedRoots.push(['routed (compare)', resolve(opts.compare)]);
@@ -277,6 +312,11 @@ async function main(): Promise<void> {
         routedPath = sup.path.replace(/[0-9a-f-]{36}/, ':id');
         try {
           record(name, measure(name, `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]));
+          if (targets.has('api') && root === ROOT) {
+            const user = await seedApiUser(sup.port);
+            apiLabel = `GET ${user.path} as a signed-up user (session cookie → router → tenant thread → ${user.items} approval items)`;
+            record('api', measure('api', `http://127.0.0.1:${sup.port}${user.path}`, sup.proc.pid!, [`Cookie: ${user.cookie}`]));
+          }
         } finally {
           await stop(sup.proc);
         }
@@ -310,12 +350,16 @@ async function main(): Promise<void> {
     ...(results['uWS hello'] ? [row('b) uWS hello world', results['uWS hello'])] : []),
     ...(routed ? [row(`c) routed: ${routedLabel}`, routed)] : []),
     ...(results['routed (compare)'] ? [row(`c′) routed, \`--compare=${opts.compare}\``, results['routed (compare)'])] : []),
+    ...(results['api'] ? [row(`d) authenticated API: ${apiLabel}`, results['api'])] : []),
     '',
     ...Object.keys(runs)
       .filter((name) => all(name))
       .map((name) => `- ${name}${all(name)}`),
     ...(base && routed
       ? ['', `Routed ÷ node:http hello = **${fmt(routed.rps / base.rps, 2)}×** (target ≥ 1.0×: ${routed.rps >= base.rps ? 'meets' : '**misses**'}).`]
+      : []),
+    ...(base && results['api']
+      ? [`Authenticated API ÷ node:http hello = **${fmt(results['api'].rps / base.rps, 2)}×** (target ≥ 1.0×: ${results['api'].rps >= base.rps ? 'meets' : '**misses**'}).`]
       : []),
   ];
   if (profile) report.push('', '#### CPU profile of the routed run (`--cpu-prof` on the supervisor)', '', profile);
