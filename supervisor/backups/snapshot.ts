@@ -9,10 +9,13 @@
  * (tenant-worker/api/backup.ts) or reports it busy. Opened read-write so that closing it removes
  * the `-wal`/`-shm` files it created (a read-only connection leaves them behind).
  *
- * Every copy is written as `<target>.partial`, flushed to disk, then renamed: a file under its
- * final name is complete.
+ * Only that read is synchronous (it is what keeps a hibernated tenant from being activated in the
+ * middle of it); the image is written out asynchronously, so the supervisor's event loop is blocked
+ * for the read alone. Every copy is written as `<target>.partial`, flushed to disk, then renamed: a
+ * file under its final name is complete.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 
 export class DatabaseBusyError extends Error {
@@ -49,7 +52,7 @@ export function settle(partial: string, target: string): void {
 }
 
 /** Copies a SQLite file nobody holds to `target`; returns the size. Throws DatabaseBusyError if held. */
-export function snapshotFile(source: string, target: string): number {
+export async function snapshotFile(source: string, target: string): Promise<number> {
   const db = openUnlocked(source);
   let image: Buffer;
   try {
@@ -62,10 +65,16 @@ export function snapshotFile(source: string, target: string): number {
   }
   const partial = `${target}.partial`;
   try {
-    writeFileSync(partial, image);
-    settle(partial, target);
+    const file = await open(partial, 'w');
+    try {
+      await file.writeFile(image);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(partial, target);
   } catch (error) {
-    rmSync(partial, { force: true });
+    await rm(partial, { force: true });
     throw error;
   }
   return image.byteLength;
