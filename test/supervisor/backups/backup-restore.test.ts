@@ -11,6 +11,7 @@ import { purgeTenantData } from '../../../supervisor/billing/purge-tenant.js';
 import { applyRetention, backupName, listBackups, managementBackupDir, tenantBackupDir } from '../../../supervisor/backups/files.js';
 import { restoreTenant, RestoreError } from '../../../supervisor/backups/restore.js';
 import { backupEverything, type BackupDeps } from '../../../supervisor/backups/run.js';
+import { startBackupSchedule } from '../../../supervisor/backups/schedule.js';
 import { hostAccess } from '../../../supervisor/backups/server.js';
 import { startTenants, until } from '../../helpers/tenants.js';
 
@@ -179,4 +180,24 @@ t.test('the purge of a deleted account removes its backups too', async (t) => {
   t.same(purgeDeletedAccounts(db, registry), [user.id]);
   t.notOk(existsSync(tenantBackupDir(dir, user.tenant_id)), 'the deleted account’s backups are gone');
   t.ok(existsSync(tenantBackupDir(dir, keep.tenant_id)), 'another account’s stay');
+});
+
+t.test('the schedule runs passes at its interval, counted from the newest backup, and stops', async (t) => {
+  const tenants = startTenants();
+  t.teardown(() => tenants.close());
+  const { host, registry, dir, log } = tenants;
+  const deps = { dataDir: dir, registry, retention, tenants: hostAccess(host), management: tenants.db, log };
+  const schedule = startBackupSchedule({ ...deps, intervalMs: 500, firstDelayMs: 50 });
+  await until(() => listBackups(managementBackupDir(dir)).length >= 2, 10_000);
+  await schedule.stop();
+  const made = listBackups(managementBackupDir(dir));
+  t.ok(made[0]!.at - made[1]!.at >= 450, 'a pass every interval');
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  t.equal(listBackups(managementBackupDir(dir)).length, made.length, 'nothing after stop');
+
+  // A restart soon after a backup waits out the rest of the interval instead of backing up again.
+  const restarted = startBackupSchedule({ ...deps, intervalMs: 60_000, firstDelayMs: 50 });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(listBackups(managementBackupDir(dir)).length, made.length, 'not due yet');
+  await restarted.stop();
 });
