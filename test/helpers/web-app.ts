@@ -55,7 +55,8 @@ export async function launchBrowser(t: Teardown): Promise<Browser> {
 export async function openPage(browser: Browser, base: string): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  // Generous: the machine runs several test suites at once, and a cold tenant thread is slow under load.
+  page.setDefaultTimeout(45_000);
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   // Failed requests are judged by their URL below, not by the console line the browser also prints for them.
