@@ -15,7 +15,8 @@
 #      own files run with `buildah run --isolation chroot` (podman run cannot start containers here) on host
 #      networking, answering /healthz, /readyz and a signup from the host.
 #
-# Not run in CI (about 10 minutes); run it by hand after changing the Dockerfile. With Docker elsewhere, the same
+# Not run in CI (8 minutes from nothing on a loaded 2-core machine, 2 to rebuild after a source change); run it
+# by hand after changing the Dockerfile. With Docker elsewhere, the same
 # Dockerfile builds with the default base: `docker build -t tuitbot .`.
 #
 # Usage: scripts/build-image.sh [--rebuild-base] [--no-check]
