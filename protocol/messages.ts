@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 
 /** Bumped whenever a message changes shape; an activation with another version is refused. */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 const epochMs = v.pipe(v.number(), v.integer(), v.minValue(0));
 const tenantId = v.pipe(v.string(), v.uuid());
@@ -62,6 +62,53 @@ export const TenantEventSchema = v.object({
   data: v.optional(v.unknown()),
 });
 export type TenantEvent = v.InferOutput<typeof TenantEventSchema>;
+
+// ---- events the supervisor mails about ------------------------------------------------------
+// The tenant decides *when* (it knows its week, its queue, its zone and the user's opt-in); the supervisor
+// decides *who* and *how* (supervisor/notifications/). The data is what the mail shows, so the supervisor
+// never wakes a tenant to write one.
+
+export const NOTIFY_EVENTS = { WeeklySummary: 'notify.weekly_summary', ApprovalReminder: 'notify.approval_reminder' } as const;
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const localDate = v.pipe(v.string(), v.isoDate());
+const postKind = v.picklist(['reply', 'tweet', 'thread']);
+
+/** A closed week's strategy report was written (once per week). */
+export const WeeklySummaryEventSchema = v.object({
+  weekStart: epochMs,
+  weekEnd: epochMs,
+  firstDay: localDate,
+  lastDay: localDate,
+  timeZone: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  posts: v.object({ replies: count, tweets: count, threads: count, total: count }),
+  /** Posts the limits allowed in the week. */
+  capacity: count,
+  followers: v.object({ start: v.nullable(count), end: v.nullable(count), delta: v.nullable(v.pipe(v.number(), v.integer())) }),
+  avgScore: v.object({ reply: v.nullable(v.number()), tweet: v.nullable(v.number()) }),
+  replyAcceptanceRate: v.nullable(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  topPosts: v.pipe(
+    v.array(v.object({ kind: postKind, preview: v.pipe(v.string(), v.maxLength(300)), score: v.number(), likes: count, replies: count, retweets: count })),
+    v.maxLength(3),
+  ),
+  recommendations: v.pipe(
+    v.array(v.object({ priority: v.picklist(['high', 'medium', 'low']), title: v.pipe(v.string(), v.maxLength(200)), description: v.pipe(v.string(), v.maxLength(1000)) })),
+    v.maxLength(3),
+  ),
+  pendingApprovals: count,
+});
+export type WeeklySummaryEvent = v.InferOutput<typeof WeeklySummaryEventSchema>;
+
+/** Approval items have waited long enough to remind the user (at most once per tenant-local day). */
+export const ApprovalReminderEventSchema = v.object({
+  /** The tenant-local day the reminder belongs to. */
+  day: localDate,
+  pending: v.pipe(count, v.minValue(1)),
+  /** When the oldest pending item was queued. */
+  oldestAt: epochMs,
+  byKind: v.object({ reply: count, tweet: count, thread: count }),
+});
+export type ApprovalReminderEvent = v.InferOutput<typeof ApprovalReminderEventSchema>;
 
 /** A tenant's own derived secret keys (see secret-box.ts); never the master key. */
 export const TenantKeysSchema = v.object({

@@ -51,6 +51,10 @@ import { addLiveSocket } from './live/socket.js';
 import { addWebRoutes } from './web/routes.js';
 import { addOpsRoutes } from './routes/ops.js';
 import { addTwoFactorRoutes } from './routes/two-factor.js';
+import { addUnsubscribeRoutes } from './routes/unsubscribe.js';
+import { listUnsubscribeHeaders } from './notifications/headers.js';
+import { NotificationMailer } from './notifications/mailer.js';
+import { UnsubscribeTokens } from './notifications/unsubscribe-token.js';
 import { addXConnectionRoutes, describeXConnectionRoutes } from './routes/x-connection.js';
 import { loadEncryptionKey } from './secrets/master-key.js';
 import { SecretBox } from '../protocol/secret-box.js';
@@ -95,7 +99,9 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   // Where billing is on, a new tenant has no plan (and no automation) until its first payment.
   const registry = new TenantRegistry(db, config.dataDir, { defaultCeilings: config.billing.kind === 'disabled' ? null : NO_PLAN_CEILINGS });
   // Before anything listens: a missing or unreadable key must stop the start.
-  const secrets = new SecretBox(loadEncryptionKey(config, log.child({ component: 'secrets' })));
+  const keyring = loadEncryptionKey(config, log.child({ component: 'secrets' }));
+  const secrets = new SecretBox(keyring);
+  const unsubscribeTokens = new UnsubscribeTokens(keyring);
   const metrics = createMetrics();
   const x = await setUpX(config.x, config.mode, log.child({ component: 'x' }));
   const xApps = new XApps({ db, secrets, server: x.server, endpoints: x.endpoints });
@@ -132,8 +138,10 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     db,
     transport: config.email.smtpUrl ? createEmailTransport({ smtpUrl: config.email.smtpUrl, from: config.email.from }) : null,
     log: log.child({ component: 'email' }),
+    headersFor: listUnsubscribeHeaders(unsubscribeTokens),
   });
   const mail = createMailQueue(db, emailSender);
+  const periodicMail = new NotificationMailer({ db, mail, tokens: unsubscribeTokens, appUrl: () => appUrl(), log: log.child({ component: 'notifications' }) });
   const auth = new RequestAuth(db, config.publicUrl ? new URL(config.publicUrl).origin : null);
   const limits = new RateLimits();
   const secondFactor = createSecondFactor({ db, secrets });
@@ -166,6 +174,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     metrics.tenantEvents.inc({ kind: event.kind.slice(0, 60) });
     billing?.service.onTenantEvent(tenantId, event);
     queueXConnectionNotice(db, mail, tenantId, event, appUrl());
+    periodicMail.onTenantEvent(tenantId, event);
   });
 
   const router = new Router<Handler>();
@@ -224,6 +233,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     requestTimeoutMs: config.http.requestTimeoutMs,
   });
   addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
+  addUnsubscribeRoutes(router, { db, host, tokens: unsubscribeTokens, requestTimeoutMs: config.http.requestTimeoutMs });
   let github: GitHubSettings | null = config.github;
   let fakeGitHub: { close(): Promise<void> } | undefined;
   if (github === null && config.mode === 'sandbox') {

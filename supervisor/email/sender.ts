@@ -13,7 +13,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { DEFAULT_RETRY, dueEmails, markFailed, markSent, nextDueAt, pruneEmails, type RetryPolicy } from './outbox.js';
+import { DEFAULT_RETRY, dueEmails, markFailed, markSent, nextDueAt, pruneEmails, type OutboxEmail, type RetryPolicy } from './outbox.js';
 import type { EmailTransport } from './transport.js';
 
 export interface EmailSenderOptions {
@@ -31,6 +31,8 @@ export interface EmailSenderOptions {
   /** Sent and failed mails older than this are deleted (default 7 days); 0 keeps them. */
   retentionMs?: number;
   now?: () => number;
+  /** Headers a mail gets when it is sent (derived from the stored mail: the outbox keeps no headers). */
+  headersFor?: (mail: OutboxEmail) => Record<string, string> | undefined;
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
@@ -45,6 +47,7 @@ export class EmailSender {
   readonly #stopTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #now: () => number;
+  readonly #headersFor: (mail: OutboxEmail) => Record<string, string> | undefined;
   #started = false;
   #stopping = false;
   #timer: NodeJS.Timeout | undefined;
@@ -62,6 +65,7 @@ export class EmailSender {
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
     this.#retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
     this.#now = options.now ?? Date.now;
+    this.#headersFor = options.headersFor ?? (() => undefined);
   }
 
   get running(): boolean {
@@ -136,7 +140,8 @@ export class EmailSender {
           if (due.length === 0) break;
           for (const mail of due) {
             if (!this.running) return;
-            const result = await transport.send({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+            const headers = this.#headersFor(mail);
+            const result = await transport.send({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, ...(headers && { headers }) });
             // stop() may have given up waiting and the DB been closed meanwhile; the row stays queued.
             if (!this.#db.open) return;
             const fields = { emailId: mail.id, template: mail.template, toDomain: domainOf(mail.to) };

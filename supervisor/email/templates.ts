@@ -9,6 +9,8 @@
  * no images, no tracking pixels, no external resources.
  */
 import * as v from 'valibot';
+import { ApprovalReminderEventSchema, WeeklySummaryEventSchema } from '../../protocol/index.js';
+import { approvalReminderMessage, weeklySummaryMessage } from './digests.js';
 
 const PRODUCT = 'TuitBot';
 
@@ -29,6 +31,8 @@ const schemas = {
   two_factor_changed: v.object({ enabled: v.boolean() }),
   password_changed: v.object({}),
   account_deleted: v.object({ purgeDate: v.pipe(v.string(), v.isoDate('must be an ISO date (YYYY-MM-DD)')) }),
+  weekly_summary: v.object({ summary: WeeklySummaryEventSchema, link: Link, settingsLink: Link, unsubscribeLink: Link }),
+  approval_reminder: v.object({ reminder: ApprovalReminderEventSchema, now: v.pipe(v.number(), v.integer()), link: Link, unsubscribeLink: Link }),
   notice: v.object({
     subject: OneLine,
     /** Plain text; blank lines separate paragraphs. */
@@ -66,12 +70,14 @@ export function renderUnchecked(template: string, data: unknown): RenderedEmail 
 
 type Parsed = { [K in TemplateName]: v.InferOutput<(typeof schemas)[K]> };
 
-interface Message {
+export interface Message {
   subject: string;
   paragraphs: string[];
   action?: { link: string; label: string };
   /** Shown after the action, usually expiry and "if this wasn't you". */
   after?: string[];
+  /** Periodic mail: the link that turns it off (the List-Unsubscribe headers carry it too). */
+  unsubscribe?: { link: string; label: string };
 }
 
 const builders: { [K in TemplateName]: (data: Parsed[K]) => Message } = {
@@ -129,6 +135,8 @@ const builders: { [K in TemplateName]: (data: Parsed[K]) => Message } = {
       "If you didn't do this, contact support before that date.",
     ],
   }),
+  weekly_summary: weeklySummaryMessage,
+  approval_reminder: approvalReminderMessage,
   notice: ({ subject, body, link, linkText }) => ({
     subject,
     paragraphs: body
@@ -151,6 +159,7 @@ function layout(message: Message): RenderedEmail {
     ...(message.action ? [`${message.action.label}:\n${message.action.link}`] : []),
     ...after,
     `— The ${PRODUCT} team`,
+    ...(message.unsubscribe ? [`${message.unsubscribe.label}:\n${message.unsubscribe.link}`] : []),
   ];
   const p = (content: string, style = ''): string =>
     `<p style="margin:0 0 16px;${style}">${escapeHtml(content).replace(/\n/g, '<br>')}</p>`;
@@ -169,6 +178,9 @@ function layout(message: Message): RenderedEmail {
     action,
     ...after.map((para) => p(para, 'font-size:13px;color:#555')),
     p(`— The ${PRODUCT} team`),
+    message.unsubscribe
+      ? `<p style="margin:16px 0 0;font-size:12px;color:#777"><a href="${escapeHtml(message.unsubscribe.link)}" style="color:#777">${escapeHtml(message.unsubscribe.label)}</a></p>`
+      : '',
     '</div></body></html>',
   ].join('\n');
   return { subject: message.subject, text: `${textParts.join('\n\n')}\n`, html };

@@ -18,6 +18,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** Extra headers (List-Unsubscribe on periodic mail); never From, To or Subject. */
+  headers?: Record<string, string>;
 }
 
 export type SendResult = { ok: true; messageId: string } | { ok: false; error: string; permanent: boolean };
@@ -64,7 +66,7 @@ export function createEmailTransport(options: TransportOptions): EmailTransport 
         timer = setTimeout(() => reject(Object.assign(new Error(`send timed out after ${sendTimeoutMs} ms`), { code: 'ETIMEDOUT' })), sendTimeoutMs);
       });
       try {
-        const info = await Promise.race([transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html }), timeout]);
+        const info = await Promise.race([transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, ...(mail.headers && { headers: mail.headers }) }), timeout]);
         return { ok: true, messageId: info.messageId };
       } catch (err) {
         const e = err as { message?: string; code?: string; responseCode?: number; command?: string };

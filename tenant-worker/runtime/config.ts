@@ -93,6 +93,10 @@ export const SETTINGS = {
   /** `lang:` operator for discovery searches; null searches every language. */
   'discovery.language': v.optional(v.nullable(v.pipe(v.string(), v.regex(/^[a-z]{2}$/, 'must be a two-letter language code'))), null),
   'retention.days': v.optional(int(7, 3650), 90),
+
+  // Mail the supervisor sends on the tenant's word (supervisor/notifications/); each mail's unsubscribe link turns its key off.
+  'notifications.weekly_summary': v.optional(v.boolean('must be true or false'), true),
+  'notifications.approval_reminders': v.optional(v.boolean('must be true or false'), true),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -166,6 +170,7 @@ export interface RuntimeConfig {
   scoring: ScoringWeights;
   discovery: { language: string | null };
   retentionDays: number;
+  notifications: { weeklySummary: boolean; approvalReminders: boolean };
 }
 
 export type SettingsCheck = { ok: true } | { ok: false; errors: FieldErrors };
@@ -337,5 +342,6 @@ function toConfig(f: Flat): RuntimeConfig {
     },
     discovery: { language: f['discovery.language'] },
     retentionDays: f['retention.days'],
+    notifications: { weeklySummary: f['notifications.weekly_summary'], approvalReminders: f['notifications.approval_reminders'] },
   };
 }

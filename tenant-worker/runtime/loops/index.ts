@@ -7,6 +7,7 @@ import type { JobDefinition } from '../../jobs.js';
 import { runtimeState } from '../state.js';
 import { analyticsJob } from './analytics.js';
 import { approvalPosterJob } from './approval-poster.js';
+import { approvalReminderJob } from './approval-reminder.js';
 import { cleanupJob } from './cleanup.js';
 import { contentJob } from './content.js';
 import type { LoopDeps } from './deps.js';
@@ -32,6 +33,7 @@ export function runtimeJobs(deps: LoopDeps): JobDefinition[] {
     analyticsJob(deps),
     cleanupJob(deps),
     strategyJob(deps),
+    approvalReminderJob(deps),
   ];
 }
 

@@ -10,6 +10,7 @@ export const RUNTIME_JOBS = {
   analytics: { firstRunSpreadMs: 900_000 },
   cleanup: { firstRunSpreadMs: 3_600_000 },
   strategy: { firstRunSpreadMs: 3_600_000 },
+  'approval-reminder': { firstRunSpreadMs: 3_600_000 },
 } as const;
 
 export type RuntimeJobName = keyof typeof RUNTIME_JOBS;

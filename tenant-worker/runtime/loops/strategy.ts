@@ -9,6 +9,7 @@
 import { DateTime } from 'luxon';
 import type { JobDefinition } from '../../jobs.js';
 import { logAction } from '../action-log.js';
+import { weeklySummaryEvent } from '../notifications.js';
 import { computeReport, previousWeek, storedReport, storeReport, weekHadActivity, weekOf, type Week } from '../strategy.js';
 import type { LoopDeps } from './deps.js';
 import { gate } from './gate.js';
@@ -55,6 +56,8 @@ export function strategyJob(deps: LoopDeps): JobDefinition {
               data: { weekStart: week.weekStart, recommendations: report.recommendations.length },
             });
           })();
+          // A complete report is written once, so its summary is mailed once (supervisor/notifications/).
+          if (report.complete && g.config.notifications.weeklySummary) deps.emit(weeklySummaryEvent(db, report, now));
         }
         const following = weekOf(week.weekEnd, week.timeZone);
         return { nextRunAt: reportDueAt(following) + Math.floor(deps.random() * JITTER_MS) };

@@ -13,6 +13,32 @@ const samples: { [K in TemplateName]: TemplateData[K] } = {
   password_changed: {},
   account_deleted: { purgeDate: '2030-01-31' },
   notice: { subject: 'Your X account was disconnected', body: `First paragraph ${XSS}.\n\nSecond paragraph.`, link: LINK, linkText: 'Reconnect' },
+  weekly_summary: {
+    summary: {
+      weekStart: 1_763_337_600_000,
+      weekEnd: 1_763_942_400_000,
+      firstDay: '2025-11-17',
+      lastDay: '2025-11-23',
+      timeZone: 'UTC',
+      posts: { replies: 2, tweets: 3, threads: 0, total: 5 },
+      capacity: 77,
+      followers: { start: 100, end: 112, delta: 12 },
+      avgScore: { reply: null, tweet: 11 },
+      replyAcceptanceRate: null,
+      topPosts: [{ kind: 'tweet', preview: `best ${XSS}`, score: 12, likes: 5, replies: 1, retweets: 1 }],
+      recommendations: [],
+      pendingApprovals: 0,
+    },
+    link: 'https://app.example.com/dashboard',
+    settingsLink: 'https://app.example.com/dashboard/settings',
+    unsubscribeLink: 'https://app.example.com/unsubscribe?token=t',
+  },
+  approval_reminder: {
+    reminder: { day: '2025-11-24', pending: 5, oldestAt: 0, byKind: { reply: 3, tweet: 2, thread: 0 } },
+    now: 14 * 3_600_000,
+    link: 'https://app.example.com/dashboard/approvals',
+    unsubscribeLink: 'https://app.example.com/unsubscribe?token=t',
+  },
 };
 
 t.test('every template renders a subject, a text body and an HTML body that name TuitBot', async (t) => {
