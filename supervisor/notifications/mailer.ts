@@ -26,6 +26,13 @@ export interface NotificationMailerDeps {
   now?: () => number;
 }
 
+const DAY = 86_400_000;
+const KEEP_REMINDER_KEYS_MS = 7 * DAY;
+const KEEP_WEEKLY_KEYS_MS = 8 * 7 * DAY;
+
+/** A tenant id is a uuid, but a GLOB pattern is no place to trust that. */
+const globEscape = (text: string) => text.replace(/[*?[]/g, (c) => `[${c}]`);
+
 interface Recipient {
   id: string;
   email: string;
@@ -64,14 +71,14 @@ export class NotificationMailer {
       const parsed = v.safeParse(WeeklySummaryEventSchema, event.data);
       if (!parsed.success) return void log.warn({ tenantId, kind: event.kind, issue: v.flatten(parsed.issues).nested }, 'ignored a malformed periodic-mail event');
       const summary = parsed.output;
-      queued = this.#once(`weekly_summary:${tenantId}:${summary.weekStart}`, user.id, now, () =>
+      queued = this.#once({ prefix: `weekly_summary:${tenantId}:`, cause: String(summary.weekStart), keepMs: KEEP_WEEKLY_KEYS_MS }, user.id, now, () =>
         mail.queue({ to: user.email, template: 'weekly_summary', data: { summary, link: `${app}/dashboard`, settingsLink: `${app}/dashboard/settings`, unsubscribeLink: unsubscribe('weekly_summary') } }),
       );
     } else {
       const parsed = v.safeParse(ApprovalReminderEventSchema, event.data);
       if (!parsed.success) return void log.warn({ tenantId, kind: event.kind, issue: v.flatten(parsed.issues).nested }, 'ignored a malformed periodic-mail event');
       const reminder = parsed.output;
-      queued = this.#once(`approval_reminder:${tenantId}:${reminder.day}`, user.id, now, () =>
+      queued = this.#once({ prefix: `approval_reminder:${tenantId}:`, cause: reminder.day, keepMs: KEEP_REMINDER_KEYS_MS }, user.id, now, () =>
         mail.queue({ to: user.email, template: 'approval_reminder', data: { reminder, now, link: `${app}/dashboard/approvals`, unsubscribeLink: unsubscribe('approval_reminders') } }),
       );
     }
@@ -81,13 +88,19 @@ export class NotificationMailer {
     }
   }
 
-  /** Runs `queue` with its key in one transaction, unless the key was used before. */
-  #once(key: string, userId: string, now: number, queue: () => void): boolean {
+  /**
+   * Runs `queue` with its key in one transaction, unless the key was used before. Keys of the same tenant and
+   * kind older than `keepMs` go in the same step (the tenant keeps its own mark, so these only need to outlive
+   * a repeated event), so the table holds a few rows per tenant, not one per day forever.
+   */
+  #once(key: { prefix: string; cause: string; keepMs: number }, userId: string, now: number, queue: () => void): boolean {
     const { db } = this.#d;
     return db.transaction(() => {
-      const fresh = db.prepare('INSERT OR IGNORE INTO billing_notices (key, user_id, sent_at) VALUES (?, ?, ?)').run(key, userId, now).changes > 0;
-      if (fresh) queue();
-      return fresh;
+      const fresh = db.prepare('INSERT OR IGNORE INTO billing_notices (key, user_id, sent_at) VALUES (?, ?, ?)').run(`${key.prefix}${key.cause}`, userId, now).changes > 0;
+      if (!fresh) return false;
+      queue();
+      db.prepare('DELETE FROM billing_notices WHERE key GLOB ? AND sent_at < ?').run(`${globEscape(key.prefix)}*`, now - key.keepMs);
+      return true;
     })();
   }
 }

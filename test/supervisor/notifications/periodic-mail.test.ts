@@ -289,4 +289,14 @@ t.test('opted out from the start, or not confirmed: no mail at all', async (t) =
   env.mailer.onTenantEvent(ada.tenantId, { kind: NOTIFY_EVENTS.WeeklySummary, at: Date.now(), data: { posts: 'many' } });
   t.equal(outboxCount(env, 'weekly_summary') + outboxCount(env, 'approval_reminder'), 0);
   t.match(JSON.stringify(env.logs), /ignored a malformed periodic-mail event/);
+
+  // The once-per-cause keys do not pile up: a new reminder's key replaces those older than a week.
+  const keys = () => env.server.db.prepare('SELECT key FROM billing_notices WHERE key GLOB ? ORDER BY key').pluck().all(`approval_reminder:${ada.tenantId}:*`);
+  env.server.db.prepare('INSERT INTO billing_notices (key, user_id, sent_at) VALUES (?, ?, ?), (?, ?, ?)').run(
+    `approval_reminder:${ada.tenantId}:2026-01-01`, ada.userId, Date.now() - 9 * 24 * HOUR,
+    `approval_reminder:${ada.tenantId}:2026-01-04`, ada.userId, Date.now() - 2 * 24 * HOUR,
+  );
+  env.mailer.onTenantEvent(ada.tenantId, { kind: NOTIFY_EVENTS.ApprovalReminder, at: Date.now(), data: { day: '2026-01-06', pending: 1, oldestAt: 0, byKind: { reply: 0, tweet: 1, thread: 0 } } });
+  t.equal(outboxCount(env, 'approval_reminder'), 1, 'a confirmed account gets the reminder its tenant asks for');
+  t.same(keys(), [`approval_reminder:${ada.tenantId}:2026-01-04`, `approval_reminder:${ada.tenantId}:2026-01-06`], 'the 9-day-old key is gone');
 });
