@@ -37,7 +37,7 @@ import { RestoreError, restoreTenant } from './backups/restore.js';
 import { backupEverything, type BackupOutcome } from './backups/run.js';
 import { isBusy } from './backups/snapshot.js';
 import { findTenant, purgeTenantFiles, resumeTenant, summarize, suspendTenant, type TenantSummary } from './backups/tenant-admin.js';
-import { exportTenant, importTenant } from '../tenant-worker/api/export.js';
+import { exportTenantJson, importTenant } from '../tenant-worker/api/export.js';
 
 const USAGE = `usage:
   tuitbot serve [--cloud]
@@ -324,12 +324,11 @@ function exportCommand(config: Config, options: Options): Promise<number> {
       throw error;
     }
     try {
-      const file = await exportTenant(tenantDb, passphrase === null ? null : secretsOf(config).forTenant(tenant.id), { passphrase });
-      const text = `${JSON.stringify(file)}\n`;
+      const text = `${await exportTenantJson(tenantDb, passphrase === null ? null : secretsOf(config).forTenant(tenant.id), { passphrase })}\n`;
       if (options.out) {
         writeFileSync(options.out, text, { mode: 0o600 });
         chmodSync(options.out, 0o600);
-        console.error(`exported tenant ${tenant.id} to ${options.out} (${Object.values(file.tables).reduce((n, t) => n + t.rows.length, 0)} rows; secrets ${passphrase === null ? 'excluded' : 'sealed with the passphrase'})`);
+        console.error(`exported tenant ${tenant.id} to ${options.out} (${text.length} bytes; secrets ${passphrase === null ? 'excluded' : 'sealed with the passphrase'})`);
       } else process.stdout.write(text);
       return 0;
     } finally {

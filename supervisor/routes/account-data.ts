@@ -14,7 +14,7 @@ import type { ApiDocument } from '../api/openapi.js';
 import type { RateLimits } from '../auth/rate-limits.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import { HttpError } from '../http/errors.js';
-import { json } from '../http/reply.js';
+import { json, JSON_CONTENT_TYPE } from '../http/reply.js';
 import type { Router } from '../http/router.js';
 import type { Handler } from '../http/server.js';
 import { callTenant } from '../tenants/call.js';
@@ -33,6 +33,8 @@ export const AccountImportBody = v.strictObject({
   replace: v.optional(v.boolean('must be true or false')),
 });
 
+type ExportAnswer = { ok: true; json: string } | { ok: false; code: string; message: string };
+
 type ImportAnswer =
   | { ok: true; tables: Record<string, number>; secrets: string; dropped: string[] }
   | { ok: false; code: string; message: string; fields?: Record<string, string> };
@@ -46,9 +48,15 @@ export function addAccountDataRoutes(router: Router<Handler>, deps: AccountDataR
   router.add('GET', '/api/account/export', async (ctx) => {
     const caller = auth.require(ctx);
     await limits.consume(['account_data_account', caller.user.id]);
-    const file = await callTenant(host, caller.user.tenant_id, 'export.json', {}, deps.requestTimeoutMs);
+    // The tenant answers the document as text: passed through, never parsed here.
+    const answer = (await callTenant(host, caller.user.tenant_id, 'export.json', {}, deps.requestTimeoutMs)) as ExportAnswer;
+    if (!answer.ok) throw new HttpError(413, 'export_too_large', answer.message);
     const day = new Date().toISOString().slice(0, 10);
-    return json(200, file, { 'Content-Disposition': `attachment; filename="tuitbot-export-${day}.json"`, 'Cache-Control': 'no-store' });
+    return {
+      status: 200,
+      headers: { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Disposition': `attachment; filename="tuitbot-export-${day}.json"`, 'Cache-Control': 'no-store' },
+      body: answer.json,
+    };
   });
 
   router.add('POST', '/api/account/import', async (ctx) => {
@@ -76,7 +84,11 @@ export function describeAccountDataRoutes(doc: ApiDocument): void {
       summary: 'Download all your data',
       description:
         'A TuitBot export (format `tuitbot-export`, version 1): every table of your data with `schema` (the migrations it was written under). Secrets (X tokens, LLM key) are not included; reconnect X and enter the key again after an import. A few per minute.',
-      responses: { 200: { description: '`{ format, version, exportedAt, schema, secrets: "excluded", tables: { <table>: { columns, rows } } }`, as an attachment.' }, 429: { description: '`rate_limited`.' } },
+      responses: {
+        200: { description: '`{ format, version, exportedAt, schema, secrets: "excluded", tables: { <table>: { columns, rows } } }`, as an attachment.' },
+        413: { description: '`export_too_large`: more than a tenant thread can build; the operator can export it with `tuitbot export`.' },
+        429: { description: '`rate_limited`.' },
+      },
     },
     {
       method: 'POST',

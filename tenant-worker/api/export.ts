@@ -20,6 +20,7 @@
  * are found in the schema, not listed here, so a table added by a later migration travels too.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCallback, type ScryptOptions } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import type Database from 'better-sqlite3';
 import * as v from 'valibot';
 import { RemoteError, type TenantSecrets } from '../../protocol/index.js';
@@ -123,14 +124,16 @@ function decodeCell(cell: Cell): unknown {
 }
 
 /**
- * The tenant's data as an export document. With a passphrase, secrets are sealed under a key
- * derived from it; without, they are null. The tables are read in one transaction (a snapshot).
+ * The tenant's data as an export document, as JSON text. With a passphrase, secrets are sealed under
+ * a key derived from it; without, they are null. The tables are read in one transaction (a snapshot),
+ * row by row into text: a whole DB as JS objects costs several times its size, and a tenant's heap
+ * is small (TENANT_HEAP_MB).
  */
-export async function exportTenant(
+export async function exportTenantJson(
   db: Database.Database,
   secrets: TenantSecrets | null,
   options: { passphrase?: string | null; now?: number } = {},
-): Promise<TenantExport> {
+): Promise<string> {
   let key: Buffer | null = null;
   let header: TenantExport['secrets'] = 'excluded';
   if (options.passphrase != null) {
@@ -139,14 +142,18 @@ export async function exportTenant(
     key = await scrypt(options.passphrase, salt, KDF);
     header = { kdf: { ...KDF, salt: salt.toString('base64') }, check: sealCell(key, 'check', CHECK_TEXT) };
   }
-  const read = db.transaction((): TenantExport['tables'] => {
-    const tables: TenantExport['tables'] = {};
-    for (const table of dataTables(db)) {
+  const parts: string[] = [];
+  db.transaction(() => {
+    const head = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: options.now ?? Date.now(), schema: appliedMigrations(db), secrets: header };
+    parts.push(`${JSON.stringify(head).slice(0, -1)},"tables":{`);
+    dataTables(db).forEach((table, index) => {
       const statement = db.prepare(`SELECT * FROM ${quote(table.name)}${table.withoutRowid ? '' : ' ORDER BY rowid'}`).raw(true).safeIntegers(true);
       const columns = statement.columns().map((column) => column.name);
       const fields = columns.map((column) => sealedField(table.name, column));
-      const rows = (statement.all() as unknown[][]).map((row) =>
-        row.map((value, i): Cell => {
+      parts.push(`${index > 0 ? ',' : ''}${JSON.stringify(table.name)}:{"columns":${JSON.stringify(columns)},"rows":[`);
+      let batch: string[] = [];
+      for (const row of statement.iterate() as Iterable<unknown[]>) {
+        const cells = row.map((value, i): Cell => {
           const field = fields[i];
           if (field === undefined || value === null) return encodeCell(value);
           if (!key || !secrets) return null;
@@ -156,14 +163,32 @@ export async function exportTenant(
             // A value no key of ours opens any more is as good as absent.
             return null;
           }
-        }),
-      );
-      tables[table.name] = { columns, rows };
-    }
-    return tables;
-  });
-  const schema = appliedMigrations(db);
-  return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: options.now ?? Date.now(), schema, secrets: header, tables: read() };
+        });
+        batch.push(JSON.stringify(cells));
+        // Joined in batches: one string per row would cost more in overhead than in text.
+        if (batch.length === 1000) {
+          parts.push(batch.join(','), ',');
+          batch = [];
+        }
+      }
+      if (batch.length > 0) parts.push(batch.join(','));
+      else if (parts.at(-1) === ',') parts.pop();
+      parts.push(']}');
+    });
+    parts.push('}}');
+  })();
+  return parts.join('');
+}
+
+/** `exportTenantJson` as an object (tests, small tenants). */
+export async function exportTenant(db: Database.Database, secrets: TenantSecrets | null, options: { passphrase?: string | null; now?: number } = {}): Promise<TenantExport> {
+  return JSON.parse(await exportTenantJson(db, secrets, options)) as TenantExport;
+}
+
+/** What the tenant's tables take on disk (the export's text is about as large). */
+function dataBytes(db: Database.Database): number {
+  const pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
+  return pages * (db.pragma('page_size', { simple: true }) as number);
 }
 
 const Identifier = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'is not a table or column name'));
@@ -316,9 +341,20 @@ const ExportParams = v.object({ passphrase: v.optional(v.nullable(Passphrase)) }
 const ImportParams = v.object({ file: v.unknown(), passphrase: v.optional(v.nullable(Passphrase)), replace: v.optional(v.boolean(), false) });
 
 export const exportHandlers: Record<string, Handler> = {
+  /**
+   * `{ ok: true, json }` (the document as text), or `{ ok: false, code: 'too_large' }` when building it
+   * could exhaust this thread's heap (measured: 96 MiB of heap fails between 14 and 27 MB of tables,
+   * building objects; as text it needs about twice the tables' size): `tuitbot export` on the server
+   * has no such limit.
+   */
   'export.json': async (context, params) => {
     const { passphrase } = validate(ExportParams, params ?? {});
-    return exportTenant(context.db, context.secrets, { passphrase: passphrase ?? null });
+    const bytes = dataBytes(context.db);
+    const limit = Math.floor(getHeapStatistics().heap_size_limit / 4);
+    if (bytes > limit) {
+      return { ok: false, code: 'too_large', message: `Your data (${Math.round(bytes / 1_048_576)} MB) is too large to download here; the server's operator can export it with \`tuitbot export\`.` };
+    }
+    return { ok: true, json: await exportTenantJson(context.db, context.secrets, { passphrase: passphrase ?? null }) };
   },
 
   /** Answers the outcome, refusals included (`{ ok: false, code }`): the route maps them to HTTP. */

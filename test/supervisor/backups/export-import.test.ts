@@ -114,7 +114,9 @@ t.test('export → import into a fresh tenant → every table identical, secrets
   writeFixture(fixture, box.forTenant(a));
   checkpointAndClose(fixture);
 
-  const file = (await host.request(a, 'export.json', { passphrase: PASSPHRASE }, TIMEOUT)) as TenantExport;
+  const answer = (await host.request(a, 'export.json', { passphrase: PASSPHRASE }, TIMEOUT)) as { ok: true; json: string };
+  t.equal(answer.ok, true);
+  const file = JSON.parse(answer.json) as TenantExport;
   t.match(file, { format: 'tuitbot-export', version: EXPORT_VERSION, exportedAt: Number, secrets: { kdf: { name: 'scrypt', N: 2 ** 17, r: 8, p: 1 } } });
   t.ok(file.schema.includes('0001_runtime.sql'), 'the schema the data was written under');
   const text = JSON.stringify(file);
@@ -176,4 +178,20 @@ t.test('import refuses newer formats and schemas, wrong passphrases and malforme
   t.equal(target.prepare('SELECT count(*) AS n FROM llm_config').pluck().get(), 0);
   source.close();
   target.close();
+});
+
+t.test('an export too large for the tenant’s heap is refused instead of crashing the tenant', async (t) => {
+  const tenants = startTenants({ heapMb: 32, devHooks: false });
+  t.teardown(() => tenants.close());
+  const { id } = tenants.registry.create();
+  const db = openDatabase(tenants.registry.dbPath(id), 'tenant');
+  const insert = db.prepare("INSERT INTO action_log (at, action, status, source, message) VALUES (?, 'reply', 'success', 'discovery', ?)");
+  db.transaction(() => {
+    for (let i = 0; i < 40_000; i++) insert.run(T + i, `${'x'.repeat(250)} ${i}`);
+  })();
+  checkpointAndClose(db);
+  const answer = await tenants.host.request(id, 'export.json', {}, TIMEOUT);
+  t.match(answer, { ok: false, code: 'too_large', message: /tuitbot export/ });
+  t.same(tenants.registry.crashes(id), [], 'the tenant did not crash');
+  t.match(await tenants.host.request(id, 'ping', {}, TIMEOUT), { tenantId: id }, 'and still answers');
 });
