@@ -75,7 +75,9 @@ function wantsHtml(ctx: RequestContext): boolean {
 }
 
 function send(ctx: RequestContext, asset: Asset, status: number): Reply {
-  if (status === 200 && ctx.headers['if-none-match'] === asset.etag) return { status: 304, headers: { ETag: asset.etag, 'Cache-Control': asset.headers['Cache-Control']! } };
+  // A 304 carries the page's own headers: browsers update the cached response's headers from it, and the server's
+  // API default (CSP default-src 'none') on a 304 would block the cached page's scripts and styles.
+  if (status === 200 && ctx.headers['if-none-match'] === asset.etag) return { status: 304, headers: asset.headers };
   const { body, encoding } = negotiate(asset, ctx.headers['accept-encoding']);
   const headers = encoding === 'identity' ? asset.headers : { ...asset.headers, 'Content-Encoding': encoding };
   return { status, headers: status === 200 ? headers : { ...headers, 'Cache-Control': 'no-store' }, body };

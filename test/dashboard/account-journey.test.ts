@@ -1,10 +1,23 @@
 // A newcomer in Chromium against a real sandbox server: sign up, confirm the address from the sandbox mailbox,
 // the dashboard's guard, logout and login, and the dashboard pages that exist (screenshotted).
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { launchBrowser, openPage, screenshot, signUp, startWebServer } from '../helpers/web-app.js';
 
 t.setTimeout(300_000);
 const PASSWORD = 'correct horse battery staple';
+
+/** The overview, past the setup wizard that a newcomer may be sent to (once) from it. */
+async function toOverview(page: Page): Promise<void> {
+  const overview = page.getByRole('heading', { name: 'Overview' });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.goto('/dashboard');
+    await page.getByRole('navigation', { name: 'Dashboard' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    if (await overview.isVisible()) return;
+  }
+  await overview.waitFor();
+}
 
 t.test('sign up → confirm from /dev/mail → dashboard; the guard sends a logged-out visitor to log in and back', async (t) => {
   const { base } = await startWebServer(t);
@@ -12,7 +25,7 @@ t.test('sign up → confirm from /dev/mail → dashboard; the guard sends a logg
   const { page, problems } = await openPage(browser, base);
 
   await signUp(page, 'newcomer@example.com', PASSWORD);
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await toOverview(page);
   await page.getByText('Confirm your email address: we sent you a link.').waitFor();
   await page.getByRole('status', { name: 'Runtime health' }).getByText(/Last tick/).waitFor();
   t.match(await page.getByRole('status', { name: 'Runtime health' }).textContent(), /Stopped\s*· Needs business\.product_name|Paused\s*· No active plan/, 'the health bar says what automation is doing');
@@ -28,7 +41,7 @@ t.test('sign up → confirm from /dev/mail → dashboard; the guard sends a logg
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await page.getByText('Your address is confirmed.').waitFor();
   await page.getByRole('link', { name: 'Go to the dashboard' }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await toOverview(page);
   t.equal(await page.getByText('Confirm your email address: we sent you a link.').count(), 0, 'the reminder is gone');
 
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -72,8 +85,9 @@ t.test('settings: a bad value is shown by its field, a good one saves; every das
   const browser = await launchBrowser(t);
   const { page, problems } = await openPage(browser, base);
   await signUp(page, 'settings@example.com', PASSWORD);
-
-  await page.getByRole('link', { name: 'Settings' }).click();
+  t.teardown(() => (t.passing() ? undefined : screenshot(page, 'settings-failed', false)));
+  await toOverview(page);
+  await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Settings' }).click();
   const threshold = page.locator('#setting-scoring\\.threshold');
   await threshold.waitFor();
   await threshold.fill('150');
@@ -105,7 +119,7 @@ t.test('settings: a bad value is shown by its field, a good one saves; every das
     ['x', 'X account'],
     ['billing', 'Billing'],
   ] as const) {
-    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: heading === 'X account' ? 'X account' : heading }).click();
+    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: heading }).click();
     await page.getByRole('heading', { name: heading, exact: true }).waitFor();
     await page.waitForLoadState('networkidle');
     await screenshot(page, `dashboard-${name}`);

@@ -63,6 +63,11 @@ t.test('prerendered pages are served by their path, revalidated on every visit, 
   }
   const again = await fetch(`${base}/pricing`, { headers: { ...html, 'if-none-match': (await fetch(`${base}/pricing`)).headers.get('etag')! } });
   t.equal(again.status, 304, 'an unchanged page is not sent again');
+  t.equal(again.headers.get('content-security-policy'), pageCsp(PAGE('Pricing')), "the 304 keeps the page's CSP (browsers take a 304's headers for the cached page)");
+  t.equal(again.headers.get('cache-control'), 'no-cache');
+  const app = await fetch(`${base}/dashboard/x`, { headers: { ...html, 'if-none-match': (await fetch(`${base}/dashboard`)).headers.get('etag')! } });
+  t.equal(app.status, 304, 'the client app is revalidated too');
+  t.equal(app.headers.get('content-security-policy'), pageCsp(PAGE('App shell')));
 });
 
 t.test('the CSP hash is the hash of the inline script itself', async (t) => {
