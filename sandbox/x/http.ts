@@ -15,11 +15,12 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
-  // The consent page must never be framed or cached: it grants access to an account.
+  // The consent page must never be framed or cached: it grants access to an account. Its form answers with a
+  // redirect to the app's callback, another origin, which Chromium checks against form-action too.
   send(res, status, 'text/html; charset=utf-8', html, {
     'Cache-Control': 'no-store',
     'X-Frame-Options': 'DENY',
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:",
   });
 }
 
