@@ -6,8 +6,9 @@
 //
 // The runtime spreads its jobs' first runs over up to an hour; the dev hook dev.runtime-run-now
 // (tenant-worker/runtime/runtime-handlers.ts, reached through POST /dev/tenants/:id/call/:method, TUITBOT_DEV_HOOKS
-// only) makes them due at once. It is the only call this test makes outside the pages.
+// only) makes them due at once. It is the only call the journey makes outside the pages.
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { totpCode, totpStep } from '../../supervisor/auth/totp.js';
 import { daytimeZone, PROFILE } from '../helpers/sandbox-user.js';
@@ -168,4 +169,76 @@ t.test('sign up → confirm → wizard: profile, plan, X, LLM, approval, start �
   await screenshot(page, 'onboarding-light-narrow');
   // The one refusal on the way is the wrong password typed on purpose.
   t.same(problems, ['403 POST /auth/2fa/setup'], 'no script error, CSP violation or other failed request on the way');
+});
+
+t.test('account page: a password change by its field, email change, sessions revoked elsewhere, export and import, deletion', async (t) => {
+  const { base } = await startWebServer(t);
+  const browser = await launchBrowser(t);
+  const { page, problems } = await openPage(browser, base);
+  await signUp(page, 'owner@example.com', PASSWORD);
+  // Something of the user's own in the tenant, so an import has data to refuse to overwrite.
+  t.equal((await page.request.patch('/api/settings', { data: { 'business.product_name': 'PriceKit' }, headers: { origin: base } })).status(), 200, 'a setting saved');
+
+  // A second browser logged in as the same user.
+  const other = await openPage(browser, base);
+  await other.page.goto('/login');
+  await other.page.getByLabel('Email address').fill('owner@example.com');
+  await other.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await other.page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await other.page.waitForURL(/\/dashboard/);
+
+  await page.goto('/dashboard/account');
+  const sessions = page.getByRole('region', { name: 'Sessions' }).getByRole('row');
+  await sessions.nth(2).waitFor();
+  t.equal(await sessions.count(), 3, 'both sessions are listed (and the header row)');
+  await page.getByRole('button', { name: /^Log out .* from / }).click();
+  await sessions.nth(2).waitFor({ state: 'detached' });
+  await other.page.reload();
+  await other.page.waitForURL(/\/login\?next=/);
+  t.pass('the other browser was logged out');
+
+  const password = page.getByRole('region', { name: 'Change password' });
+  await password.getByLabel('Current password').fill('not my password');
+  await password.getByLabel('New password').fill('a new long passphrase');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await password.locator('#pw-password-error').getByText('is not correct').waitFor();
+  t.equal(await password.getByLabel('Current password').getAttribute('aria-invalid'), 'true', 'a wrong current password is shown by its field');
+  await password.getByLabel('Current password').fill(PASSWORD);
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await password.getByText('Password changed.').waitFor();
+  t.pass('the password is changed and this browser stays logged in');
+
+  const email = page.getByRole('region', { name: 'Email address' });
+  await email.getByLabel('New email address').fill('owner.new@example.com');
+  await email.getByLabel('Current password').fill('a new long passphrase');
+  await email.getByRole('button', { name: 'Send a confirmation link' }).click();
+  await email.getByText('We sent a link to owner.new@example.com').waitFor();
+  t.pass('the email change waits for the link');
+
+  const data = page.getByRole('region', { name: 'Your data' });
+  const [download] = await Promise.all([page.waitForEvent('download'), data.getByRole('link', { name: 'Download my data' }).click()]);
+  const file = await download.path();
+  const exported = JSON.parse(await readFile(file, 'utf8')) as { format: string; secrets: string; tables: Record<string, unknown> };
+  t.match(exported, { format: 'tuitbot-export', secrets: 'excluded' }, 'the download is an export without secrets');
+  await data.getByLabel('Export file (.json)').setInputFiles(file);
+  await data.getByRole('button', { name: 'Import' }).click();
+  await data.getByRole('alert').getByText(/already has data/).waitFor();
+  await data.getByLabel(/Replace what this account holds now/).check();
+  await data.getByRole('button', { name: 'Import' }).click();
+  await data.getByRole('status').getByText(/^Imported \d+ rows from \d+ tables/).waitFor();
+  t.pass('an import into an account with data needs "replace", then loads the file');
+  await screenshot(page, 'account-data-imported');
+
+  const remove = page.getByRole('region', { name: 'Delete account' });
+  await remove.getByLabel('Current password').fill('a new long passphrase');
+  await remove.getByRole('button', { name: 'Delete my account' }).click();
+  await remove.locator('#delete-confirm-error').waitFor();
+  t.equal(await remove.getByLabel(/Type/).getAttribute('aria-invalid'), 'true', 'the confirmation phrase is asked for');
+  await remove.getByLabel(/Type/).fill('delete my account');
+  await remove.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForURL(`${base}/`);
+  t.equal((await page.request.get('/auth/me')).status(), 401, 'deleted and logged out');
+
+  // The refusals on the way were asked for: the wrong password, and the import without "replace".
+  t.same(problems, ['403 POST /auth/change-password', '409 POST /api/account/import'], 'no script error, CSP violation or other failed request');
 });
