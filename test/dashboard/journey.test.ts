@@ -242,3 +242,27 @@ t.test('account page: a password change by its field, email change, sessions rev
   // The refusals on the way were asked for: the wrong password, and the import without "replace".
   t.same(problems, ['403 POST /auth/change-password', '409 POST /api/account/import'], 'no script error, CSP violation or other failed request');
 });
+
+t.test('self-hosted: the wizard has no plan step, and the LLM step waits for a key', async (t) => {
+  const { base } = await startWebServer(t, { TUITBOT_MODE: 'self-host' });
+  const browser = await launchBrowser(t);
+  const { page, problems } = await openPage(browser, base);
+  await signUp(page, 'owner@example.com', PASSWORD);
+  await page.waitForURL(/\/dashboard\/onboarding(\?|$)/);
+  const steps = page.getByRole('navigation', { name: 'Setup steps' }).getByRole('button');
+  await steps.first().waitFor();
+  t.same(
+    (await steps.allTextContents()).map((text) => text.replace(/^\S+\s*/, '').replace(/ \((done|to do)\)$/, '')),
+    ['Describe your product', 'Connect X', 'Choose the writer (LLM)', 'Approval mode', 'Start'],
+    'no plan is needed on a self-hosted server',
+  );
+  await page.getByRole('button', { name: /Choose the writer \(LLM\) \(to do\)/ }).click();
+  await page.getByText('TuitBot needs an LLM to write replies and posts.').waitFor();
+  await page.getByRole('button', { name: 'I saved a key: continue' }).click();
+  await page.getByRole('alert').getByText('This step is not done yet.').waitFor();
+  t.equal(await page.locator('#step-title').textContent(), 'Choose the writer (LLM)', 'without a key the wizard stays on the step');
+  await page.getByRole('button', { name: /Connect X/ }).click();
+  await page.getByText('This server has no X app yet.').waitFor();
+  await screenshot(page, 'onboarding-self-host-x');
+  t.same(problems, [], 'no script error, CSP violation or failed request');
+});
