@@ -41,6 +41,8 @@ t.test('a user with 2FA logs in with a code, from the password form and from the
   await page.waitForURL('**/dashboard**');
   await page.getByRole('navigation', { name: 'Dashboard' }).waitFor();
   t.pass('the code logs in');
+  // Let the landing page's own requests finish: logging out under them would answer them 401.
+  await page.waitForLoadState('networkidle');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL('**/login');
 
