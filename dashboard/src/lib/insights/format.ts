@@ -1,0 +1,23 @@
+/** Numbers as the insight pages show them. Costs arrive in micro-dollars; scores are 0–100-ish floats. */
+export function dollars(micros: number): string {
+  const value = micros / 1_000_000;
+  return value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+}
+
+export function score(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined ? '–' : value.toFixed(digits);
+}
+
+export function signed(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–';
+  return value > 0 ? `+${value.toLocaleString()}` : value.toLocaleString();
+}
+
+export function percent(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined ? '–' : `${Math.round(ratio * 100)}%`;
+}
+
+/** An X post's address (the sandbox X serves the same paths). */
+export function postUrl(username: string, tweetId: string): string {
+  return `https://x.com/${username}/status/${tweetId}`;
+}
