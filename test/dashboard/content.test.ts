@@ -132,7 +132,7 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   t.equal((await call(page, 'GET', `/api/content/scheduled?statuses=scheduled`)).body.items[0].scheduledFor, day.set({ hour: 11, minute: 45 }).toMillis());
 
   await page.getByRole('button', { name: 'Month', exact: true }).click();
-  await page.getByRole('grid', { name: 'Month' }).waitFor();
+  await page.getByRole('table', { name: 'Month' }).waitFor();
   await screenshot(page, 'content-calendar-month');
   await page.getByRole('button', { name: 'Week', exact: true }).click();
   await showWeekOf(page, day);
@@ -176,6 +176,22 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   await showWeekOf(page, later);
   await page.getByRole('button', { name: /tweet, scheduled, 09:15: A draft about annual plans/ }).waitFor();
   t.pass('the scheduled draft is on the calendar at its local time');
+
+  // A zone with daylight saving time: the week of its nearest change shows that day's 23 or 25 hours.
+  t.equal((await call(page, 'PATCH', '/api/settings', { timezone: 'America/New_York' })).status, 200);
+  const now = DateTime.now().setZone('America/New_York').startOf('day');
+  const dst = Array.from({ length: 200 }, (_, i) => [now.plus({ days: i }), now.minus({ days: i })])
+    .flat()
+    .find((d) => d.plus({ days: 1 }).diff(d, 'hours').hours !== 24)!;
+  const hours = dst.plus({ days: 1 }).diff(dst, 'hours').hours;
+  await page.reload();
+  await page.getByRole('list', { name: 'Week' }).waitFor();
+  const weeks = Math.round(dst.startOf('week').diff(now.startOf('week'), 'weeks').weeks);
+  for (let i = 0; i < Math.abs(weeks); i++) await page.getByRole('button', { name: weeks > 0 ? 'Next week' : 'Previous week' }).click();
+  await page.locator(`#day-${dst.toISODate()}`).getByText(`${hours} h`).waitFor();
+  t.pass(`${dst.toISODate()} has ${hours} hours in New York`);
+  await screenshot(page, 'content-calendar-dst-week');
+  t.equal((await call(page, 'PATCH', '/api/settings', { timezone: ZONE })).status, 200);
 
   // Light theme, and a narrow screen.
   await page.evaluate(() => localStorage.setItem('tuitbot-theme', 'light'));
