@@ -193,6 +193,29 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   await screenshot(page, 'content-calendar-dst-week');
   t.equal((await call(page, 'PATCH', '/api/settings', { timezone: ZONE })).status, 200);
 
+  // AI assist (the sandbox's LLM): a tweet about a topic, improved, then a thread; Esc closes without saving.
+  await page.getByRole('button', { name: 'Compose', exact: true }).click();
+  const ai = page.getByRole('dialog', { name: 'Compose' });
+  await ai.getByLabel('Topic').fill('saas pricing');
+  await ai.getByRole('button', { name: 'Write with AI' }).click();
+  await page.waitForFunction(() => (document.querySelector('#compose-part-0') as HTMLTextAreaElement | null)?.value.trim() !== '');
+  const written = await ai.getByLabel('Text', { exact: true }).inputValue();
+  t.ok(Number((await ai.locator('#compose-part-0-count').textContent())!.split('/')[0]) <= 280, 'the written tweet fits');
+  await ai.getByRole('button', { name: 'Improve with AI' }).click();
+  await page.waitForFunction((before) => {
+    const value = (document.querySelector('#compose-part-0') as HTMLTextAreaElement | null)?.value;
+    return value !== before && value?.trim() !== '';
+  }, written);
+  t.pass('the text is rewritten in place');
+  await ai.getByRole('button', { name: 'Thread' }).click();
+  await ai.getByRole('button', { name: 'Write a thread with AI' }).click();
+  await ai.getByLabel(/^Part 3 of \d+$/).waitFor();
+  t.ok((await ai.getByLabel(/^Part \d+ of \d+$/).count()) >= 3, `a thread of parts (the tweet was: ${written.slice(0, 40)}…)`);
+  await screenshot(page, 'content-compose-ai-thread', false);
+  await page.keyboard.press('Escape');
+  await ai.waitFor({ state: 'detached' });
+  t.equal((await call(page, 'GET', '/api/content/scheduled?statuses=scheduled')).body.items.length, 1, 'nothing was saved');
+
   // Light theme, and a narrow screen.
   await page.evaluate(() => localStorage.setItem('tuitbot-theme', 'light'));
   await page.reload();
