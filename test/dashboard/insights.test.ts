@@ -25,9 +25,9 @@ async function visit(page: Page, path: string, heading: string): Promise<void> {
 
 t.test('overview, targets, target detail, discovery (AI reply queued), strategy and costs show what the runtime made', async (t) => {
   const h = await seedThroughRuntime(t, {
-    // Every loop for two hours yesterday evening; follower snapshots on each of the three days.
+    // Every loop for two hours two days ago (measured a day later); follower snapshots on each of the three days.
     days: 3,
-    active: [[1, 20, 22]],
+    active: [[0, 20, 22]],
     targets: ['AdaBuilds0'],
     followersOn: (day) => 120 + day * 7,
   });
@@ -68,7 +68,12 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   await page.getByRole('button', { name: '7 d', exact: true }).click();
   await page.getByRole('img', { name: /^Followers, last 7 days/ }).waitFor();
   t.equal(await page.getByRole('button', { name: '7 d', exact: true }).getAttribute('aria-pressed'), 'true', 'the period button says it is chosen');
-  await page.getByRole('heading', { name: 'Recent performance' }).waitFor();
+  const measured = page.locator('section', { has: page.getByRole('heading', { name: 'Recent performance' }) }).getByRole('listitem');
+  await measured.first().waitFor();
+  t.ok((await measured.count()) > 0, `our latest measured posts: ${await measured.first().textContent()}`);
+  const topics = page.locator('section', { has: page.getByRole('heading', { name: 'Top topics' }) }).getByRole('row');
+  await topics.nth(1).waitFor();
+  t.pass('the top topics, measured');
   await screenshot(page, 'insights-overview');
 
   // ── targets: the seeded one, an account X does not know refused by field, a real one added ──
@@ -120,7 +125,9 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   const card = page.locator(`.feed > li[aria-labelledby="${labelledBy}"]`);
   await card.getByText('Score breakdown').click();
   const signals = card.getByRole('list', { name: /Score signals/ }).getByRole('listitem');
-  t.same((await signals.allTextContents()).map((text) => text.replace(/[\d.\s]+$/, '').trim()), ['Keyword match', 'Author followers', 'Recency', 'Engagement', 'Few replies yet', 'Content type'], 'the six signals');
+  const signalTexts = (await signals.allTextContents()).map((text) => text.trim());
+  t.same(signalTexts.map((text) => text.replace(/[\d.]+\s*· of [\d.]+$/, '').trim()), ['Keyword match', 'Author followers', 'Recency', 'Engagement', 'Few replies yet', 'Content type'], 'the six signals');
+  t.match(signalTexts[0], /· of 25$/, 'each against its configured maximum (the keyword signal: 25 by default)');
   await card.getByRole('button', { name: /^Reply to @/ }).click();
   await card.getByRole('button', { name: 'Write with AI' }).click();
   const reply = card.getByLabel(/^Your reply to @/);
@@ -129,13 +136,14 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   t.ok(suggestion.length > 10, `the sandbox LLM wrote: "${suggestion}"`);
   const edited = `${suggestion.slice(0, 200)} (edited)`;
   await reply.fill(edited);
-  await screenshot(page, 'insights-discovery-compose');
+  await card.scrollIntoViewIfNeeded();
+  await screenshot(page, 'insights-discovery-compose', false);
   await card.getByRole('button', { name: 'Queue reply' }).click();
   await page.getByRole('status').getByText(/is queued/).waitFor();
   await card.getByText('A reply is in the').waitFor();
   const queue = (await (await page.request.get('/api/approvals?statuses=approved')).json()) as { items: { content?: string; text?: string }[] };
   t.ok(JSON.stringify(queue).includes('(edited)'), 'the edited text is in the approval queue, approved');
-  await screenshot(page, 'insights-discovery');
+  await screenshot(page, 'insights-discovery', false);
 
   // ── strategy: this week, refresh (stored in the history), inputs ──
   await visit(page, '/dashboard/strategy', 'Strategy');

@@ -17,12 +17,15 @@ export interface FeedItem {
   queuedApprovalId: number | null;
 }
 
-/** The six signals of the score, in the order the scorer weighs them, with the words a person reads. */
-export const SIGNALS: [key: string, label: string][] = [
-  ['keyword', 'Keyword match'],
-  ['followers', 'Author followers'],
-  ['recency', 'Recency'],
-  ['engagement', 'Engagement'],
-  ['replies', 'Few replies yet'],
-  ['contentType', 'Content type'],
+/**
+ * The six signals of the score, with the words a person reads and the setting that holds each one's maximum
+ * (tenant-worker/runtime/scoring.ts: a signal is a fraction of its maximum).
+ */
+export const SIGNALS: [key: string, label: string, maxSetting: string][] = [
+  ['keyword', 'Keyword match', 'scoring.keyword_relevance_max'],
+  ['followers', 'Author followers', 'scoring.follower_count_max'],
+  ['recency', 'Recency', 'scoring.recency_max'],
+  ['engagement', 'Engagement', 'scoring.engagement_rate_max'],
+  ['replies', 'Few replies yet', 'scoring.reply_count_max'],
+  ['contentType', 'Content type', 'scoring.content_type_max'],
 ];
