@@ -171,6 +171,24 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   const [fromDraft] = (await call(page, 'GET', '/api/content/scheduled?statuses=scheduled')).body.items;
   t.match(fromDraft, { status: 'scheduled', content: 'A draft about annual plans', scheduledFor: later.toMillis(), topic: 'pricing' });
 
+  // Two more drafts: one deleted (after a confirmation), one published now.
+  for (const text of ['Throwaway draft', 'Publish me now']) {
+    await page.getByRole('button', { name: 'New draft' }).click();
+    await page.getByLabel('Text', { exact: true }).fill(text);
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByRole('article', { name: /^Draft \d+$/ }).getByText(text).waitFor();
+  }
+  const throwaway = page.getByRole('article', { name: /^Draft \d+$/ }).filter({ hasText: 'Throwaway draft' });
+  await throwaway.getByRole('button', { name: 'Delete' }).click();
+  await throwaway.getByRole('button', { name: 'Yes, delete' }).click();
+  await page.getByRole('status').getByText('Draft deleted.').waitFor();
+  t.equal(await page.getByText('Throwaway draft').count(), 0, 'the deleted draft is gone');
+  await page.getByRole('article', { name: /^Draft \d+$/ }).filter({ hasText: 'Publish me now' }).getByRole('button', { name: 'Publish now' }).click();
+  await page.getByRole('status').getByText(/^Published/).waitFor();
+  const published = (await call(page, 'GET', '/api/content/scheduled?statuses=scheduled,posting,posted,failed')).body.items.find((i: { content: string }) => i.content === 'Publish me now');
+  t.ok(published && published.scheduledFor <= Date.now(), 'published: scheduled for now');
+  t.same((await call(page, 'GET', '/api/content/drafts')).body.items, [], 'no drafts left');
+
   await page.getByRole('link', { name: 'Content', exact: true }).click();
   await page.getByRole('list', { name: 'Week' }).waitFor();
   await showWeekOf(page, later);
@@ -194,6 +212,7 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   t.equal((await call(page, 'PATCH', '/api/settings', { timezone: ZONE })).status, 200);
 
   // AI assist (the sandbox's LLM): a tweet about a topic, improved, then a thread; Esc closes without saving.
+  const before = (await call(page, 'GET', '/api/content/scheduled?statuses=scheduled')).body.items.length;
   await page.getByRole('button', { name: 'Compose', exact: true }).click();
   const ai = page.getByRole('dialog', { name: 'Compose' });
   await ai.getByLabel('Topic').fill('saas pricing');
@@ -214,7 +233,7 @@ t.test('compose with the counter and field errors, schedule in the tenant zone, 
   await screenshot(page, 'content-compose-ai-thread', false);
   await page.keyboard.press('Escape');
   await ai.waitFor({ state: 'detached' });
-  t.equal((await call(page, 'GET', '/api/content/scheduled?statuses=scheduled')).body.items.length, 1, 'nothing was saved');
+  t.equal((await call(page, 'GET', '/api/content/scheduled?statuses=scheduled')).body.items.length, before, 'nothing was saved');
 
   // Light theme, and a narrow screen.
   await page.evaluate(() => localStorage.setItem('tuitbot-theme', 'light'));
