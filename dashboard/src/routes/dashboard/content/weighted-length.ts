@@ -5,7 +5,8 @@
  */
 export const MAX_WEIGHTED = 280;
 const URL_WEIGHT = 23;
-const URL = /(?:https?:\/\/)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:\/[^\s]*)?/gi;
+// With a scheme any host; without one only common TLDs (so "notes.txt" stays text, as X sees it).
+const URL = /\bhttps?:\/\/[^\s]+|\b(?:[a-z0-9-]+\.)+(?:com|org|net|io|co|dev|app|ai|me|ly|so|xyz|info|biz|edu|gov|us|uk|de|fr|es|it|nl|ca|au|in|jp|br|tv|gg|sh)\b(?::\d+)?(?:\/[^\s]*)?/gi;
 const LIGHT: [number, number][] = [
   [0, 4351],
   [8192, 8205],
