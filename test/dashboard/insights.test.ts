@@ -100,6 +100,11 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   await page.locator('#target-username-error').waitFor();
   t.pass('adding it twice is refused by field (409)');
   await screenshot(page, 'insights-targets');
+  t.match(await page.getByText(/^Accounts whose posts/).textContent(), /limits\. Your plan allows \d+\.$/, "the plan's ceiling is shown");
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Remove @BenCodes1' }).click();
+  await page.getByRole('status').getByText('@BenCodes1 removed.').waitFor();
+  t.equal(await page.getByRole('link', { name: '@BenCodes1' }).count(), 0, 'removed after confirming');
 
   // ── a target's page: stats and their posts with our reply under each one we answered ──
   await page.getByRole('link', { name: '@AdaBuilds0' }).click();
