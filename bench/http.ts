@@ -2,7 +2,7 @@
  * HTTP throughput: the routed tenant path against two hello-world baselines, in one run.
  *
  *   npx tsx bench/http.ts [--duration=15] [--connections=50] [--wrk-threads=1] [--warmup=5]
- *                         [--rounds=1] [--targets=node,uws,routed,api] [--compare=path] [--profile=1] [--json=path]
+ *                         [--rounds=1] [--targets=node,uws,routed,api] [--compare=path] [--profile=1 [--profile-target=routed|api]] [--json=path]
  *   (or BENCH_DURATION=… etc.)
  *
  * Targets, one after the other (never in parallel: the machine has 2 cores and wrk takes one):
@@ -38,6 +38,7 @@ const opts = {
   wrkThreads: option('wrk-threads', 1),
   warmupS: option('warmup', 5),
   profile: option('profile', 0),
+  profileTarget: option('profile-target', 'routed'),
   json: option('json', ''),
   rounds: option('rounds', 1),
   targets: option('targets', 'node,uws,routed,api'),
@@ -211,7 +212,10 @@ async function profileRouted(): Promise<string> {
   const profDir = join(dataDir, 'prof');
   try {
     const sup = await startSupervisor(dataDir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-    measure('routed (profiled)', `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]);
+    if (opts.profileTarget === 'api') {
+      const user = await seedApiUser(sup.port);
+      measure('api (profiled)', `http://127.0.0.1:${sup.port}${user.path}`, sup.proc.pid!, [`Cookie: ${user.cookie}`]);
+    } else measure('routed (profiled)', `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]);
     await stop(sup.proc);
     await sleep(500);
     const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
@@ -311,9 +315,10 @@ async function main(): Promise<void> {
         const sup = await startSupervisor(dataDir, [], root);
         routedPath = sup.path.replace(/[0-9a-f-]{36}/, ':id');
         try {
+          // Seeded first: after a wrk run, fetch's pooled keep-alive connection has been closed by the server.
+          const user = targets.has('api') && root === ROOT ? await seedApiUser(sup.port) : null;
           record(name, measure(name, `http://127.0.0.1:${sup.port}${sup.path}`, sup.proc.pid!, [`Cookie: ${COOKIE}`]));
-          if (targets.has('api') && root === ROOT) {
-            const user = await seedApiUser(sup.port);
+          if (user) {
             apiLabel = `GET ${user.path} as a signed-up user (session cookie → router → tenant thread → ${user.items} approval items)`;
             record('api', measure('api', `http://127.0.0.1:${sup.port}${user.path}`, sup.proc.pid!, [`Cookie: ${user.cookie}`]));
           }
@@ -362,7 +367,7 @@ async function main(): Promise<void> {
       ? [`Authenticated API ÷ node:http hello = **${fmt(results['api'].rps / base.rps, 2)}×** (target ≥ 1.0×: ${results['api'].rps >= base.rps ? 'meets' : '**misses**'}).`]
       : []),
   ];
-  if (profile) report.push('', '#### CPU profile of the routed run (`--cpu-prof` on the supervisor)', '', profile);
+  if (profile) report.push('', `#### CPU profile of the ${opts.profileTarget} run (\`--cpu-prof\` on the supervisor)`, '', profile);
   console.log(report.join('\n'));
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ opts, results, runs }, null, 2));
 }
