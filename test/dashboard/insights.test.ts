@@ -134,8 +134,10 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   t.same(signalTexts.map((text) => text.replace(/[\d.]+\s*· of [\d.]+$/, '').trim()), ['Keyword match', 'Author followers', 'Recency', 'Engagement', 'Few replies yet', 'Content type'], 'the six signals');
   t.match(signalTexts[0], /· of 25$/, 'each against its configured maximum (the keyword signal: 25 by default)');
   await card.getByRole('button', { name: /^Reply to @/ }).click();
-  await card.getByRole('button', { name: 'Write with AI' }).click();
   const reply = card.getByLabel(/^Your reply to @/);
+  await reply.waitFor();
+  t.equal(await reply.evaluate((element) => element === document.activeElement), true, 'the keyboard continues in the reply text');
+  await card.getByRole('button', { name: 'Write with AI' }).click();
   await card.getByRole('status').getByText(/Suggested|shortened/).waitFor();
   const suggestion = await reply.inputValue();
   t.ok(suggestion.length > 10, `the sandbox LLM wrote: "${suggestion}"`);
