@@ -15,7 +15,7 @@ import { launchBrowser, openPage, signUp, startWebServer } from '../test/helpers
 const PUBLIC_BUDGET = 50 * 1024;
 const DASHBOARD_BUDGET = 200 * 1024;
 const PUBLIC_PAGES = ['/', '/pricing', '/docs', '/docs/api', '/login', '/signup', '/forgot-password', '/reset-password', '/verify-email'];
-const DASHBOARD_PAGES = ['/dashboard', '/dashboard/settings', '/dashboard/activity', '/dashboard/billing', '/dashboard/x'];
+const DASHBOARD_PAGES = ['/dashboard', '/dashboard/settings', '/dashboard/activity', '/dashboard/billing', '/dashboard/x', '/dashboard/approvals', '/dashboard/content', '/dashboard/drafts', '/dashboard/discovery', '/dashboard/targets', '/dashboard/strategy', '/dashboard/costs', '/dashboard/onboarding', '/dashboard/account'];
 
 interface Weight {
   path: string;
@@ -62,12 +62,13 @@ try {
     rows.push({ ...(await weigh(page, path, () => page.locator('h1').first().waitFor())), budget: PUBLIC_BUDGET });
     await page.context().close();
   }
+  // One account (signups are rate-limited per address); each page is then a cold load: a new context with the
+  // session cookie and no cache.
+  const { page: signupPage } = await openPage(browser, base);
+  await signUp(signupPage, 'bench@example.com', 'correct horse battery staple');
+  const cookies = await signupPage.context().cookies();
+  await signupPage.context().close();
   for (const path of DASHBOARD_PAGES) {
-    const { page } = await openPage(browser, base);
-    await signUp(page, `bench-${rows.length}@example.com`, 'correct horse battery staple');
-    // Logged in, then a cold load: a new context with the session cookie and no cache.
-    const cookies = await page.context().cookies();
-    await page.context().close();
     const fresh = await browser.newContext({ baseURL: base });
     await fresh.addCookies(cookies);
     const cold = await fresh.newPage();
