@@ -10,6 +10,7 @@
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
+import { encode } from 'uqr';
 import { totpCode, totpStep } from '../../supervisor/auth/totp.js';
 import { daytimeZone, PROFILE } from '../helpers/sandbox-user.js';
 import { launchBrowser, openPage, screenshot, signUp, startWebServer } from '../helpers/web-app.js';
@@ -145,6 +146,10 @@ t.test('sign up → confirm → wizard: profile, plan, X, LLM, approval, start �
   const secret = (await twoFactor.locator('#twofa-secret').textContent())!.replace(/\s+/g, '');
   t.match(secret, /^[A-Z2-7]{32}$/, 'the secret is shown to type into an app');
   t.match(await twoFactor.getByRole('link', { name: 'open it in the app' }).getAttribute('href'), /^otpauth:\/\/totp\/TuitBot:/, 'and as a link an authenticator app opens');
+  const uri = (await twoFactor.getByRole('link', { name: 'open it in the app' }).getAttribute('href'))!;
+  const qr = twoFactor.getByRole('img', { name: /QR code of your two-factor key/ });
+  t.ok(await qr.isVisible(), 'and as a QR code to scan');
+  t.equal(await qr.getAttribute('viewBox'), `0 0 ${encode(uri, { ecc: 'M', border: 4 }).size} ${encode(uri, { ecc: 'M', border: 4 }).size}`, 'sized for that very key URI');
   await screenshot(page, 'account-2fa-setup');
   await twoFactor.getByLabel('The 6-digit code the app shows').fill(totpCode(decodeBase32IgnorePadding(secret), totpStep()));
   await twoFactor.getByRole('button', { name: 'Turn on' }).click();
