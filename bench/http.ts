@@ -30,7 +30,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, machine, option, sleep, spawnSupervisor, stopProcess as stop } from './lib.js';
+import { fmt, machine, option, signUpUser, sleep, spawnSupervisor, stopProcess as stop } from './lib.js';
 
 const opts = {
   durationS: option('duration', 15),
@@ -249,13 +249,7 @@ function busyMicros(file: string): number {
 async function seedApiUser(port: number): Promise<{ path: string; cookie: string; items: number }> {
   const base = `http://127.0.0.1:${port}`;
   const origin = base;
-  const signup = await fetch(`${base}/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
-  });
-  if (!signup.ok) throw new Error(`signup answered ${signup.status} ${await signup.text()}`);
-  const cookie = signup.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+  const cookie = await signUpUser(base, 'bench@example.com');
   let items = 0;
   for (let i = 0; i < 20; i++) {
     const composed = await fetch(`${base}/api/content/compose`, {

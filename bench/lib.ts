@@ -164,3 +164,14 @@ export async function stopProcess(proc: ChildProcess): Promise<void> {
   proc.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000).then(() => proc.kill('SIGKILL'))]);
 }
+
+/** Signs up a user on a sandbox server (sessions start at signup) and returns its session cookie header. */
+export async function signUpUser(base: string, email: string): Promise<string> {
+  const signup = await fetch(`${base}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: JSON.stringify({ email, password: 'correct horse battery staple' }),
+  });
+  if (!signup.ok) throw new Error(`signup answered ${signup.status} ${await signup.text()}`);
+  return signup.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+}

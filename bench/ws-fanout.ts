@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { fmt, machine, option, sleep, spawnSupervisor, stopProcess, summarize, type Summary } from './lib.js';
+import { fmt, machine, option, signUpUser, sleep, spawnSupervisor, stopProcess, summarize, type Summary } from './lib.js';
 
 const opts = {
   clients: option('clients', 1000),
@@ -157,13 +157,7 @@ async function runProduct(): Promise<Awaited<ReturnType<typeof measure>>> {
   const { proc, base } = await spawnSupervisor({ root: ROOT, dataDir });
   try {
     const origin = base;
-    const signup = await fetch(`${base}/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin },
-      body: JSON.stringify({ email: 'fanout@example.com', password: 'correct horse battery staple' }),
-    });
-    if (!signup.ok) throw new Error(`signup answered ${signup.status} ${await signup.text()}`);
-    const cookie = signup.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    const cookie = await signUpUser(base, 'fanout@example.com');
     return await measure({
       name: 'product',
       url: `${base.replace('http', 'ws')}/api/ws`,
