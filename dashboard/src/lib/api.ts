@@ -19,6 +19,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The credentials mode for fetches to the server: a cross-origin API base (desktop build) still needs the session
+ * cookie. The server must list this app's origin in TRUSTED_ORIGINS, and be same-site with it (SameSite=Lax).
+ */
+export const apiCredentials: RequestCredentials = base ? 'include' : 'same-origin';
+
 /** The URL of a server path, for links and the WebSocket (the desktop build's API may live elsewhere). */
 export function apiUrl(path: string): string {
   return `${base}${path}`;
@@ -29,8 +35,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   try {
     response = await fetch(apiUrl(path), {
       method,
-      // A cross-origin API base (desktop build) still needs the session cookie.
-      credentials: base ? 'include' : 'same-origin',
+      credentials: apiCredentials,
       headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });

@@ -2,7 +2,7 @@
  * Media for posts: uploaded as the file's own bytes (POST /api/media takes no JSON and no multipart; the server
  * sniffs the type), shown back from GET /api/media/{id} with the session cookie.
  */
-import { apiUrl, ApiError } from '$lib/api';
+import { apiCredentials, apiUrl, ApiError } from '$lib/api';
 
 export interface Media {
   id: string;
@@ -16,7 +16,7 @@ export async function uploadMedia(file: File): Promise<Media> {
   try {
     response = await fetch(apiUrl('/api/media'), {
       method: 'POST',
-      credentials: 'same-origin',
+      credentials: apiCredentials,
       headers: { accept: 'application/json', 'content-type': file.type || 'application/octet-stream' },
       body: file,
     });
