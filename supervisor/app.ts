@@ -24,6 +24,7 @@ import type { Config } from './config.js';
 import { createMailQueue } from './email/mail-queue.js';
 import { EmailSender } from './email/sender.js';
 import { createEmailTransport } from './email/transport.js';
+import { CorsPolicy } from './http/cors.js';
 import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -142,7 +143,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   });
   const mail = createMailQueue(db, emailSender);
   const periodicMail = new NotificationMailer({ db, mail, tokens: unsubscribeTokens, appUrl: () => appUrl(), log: log.child({ component: 'notifications' }) });
-  const auth = new RequestAuth(db, config.publicUrl ? new URL(config.publicUrl).origin : null);
+  const auth = new RequestAuth(db, config.publicUrl ? new URL(config.publicUrl).origin : null, config.trustedOrigins);
   const limits = new RateLimits();
   const secondFactor = createSecondFactor({ db, secrets });
   let port = 0;
@@ -259,6 +260,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     bodyTimeoutMs: config.http.bodyTimeoutMs,
     hsts: config.publicUrl?.startsWith('https://') ?? false,
     trustProxy: config.trustProxy,
+    ...(config.trustedOrigins.length > 0 && { cors: new CorsPolicy(config.trustedOrigins) }),
     onResponse({ method, route, status, durationMs }) {
       metrics.httpRequests.inc({ method, route, status: String(status) });
       metrics.httpDuration.observe({ route }, durationMs / 1000);

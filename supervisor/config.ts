@@ -17,6 +17,11 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   publicUrl: string | null;
+  /**
+   * Other browser origins trusted to use the API with the session cookie (TRUSTED_ORIGINS): CORS with credentials,
+   * the CSRF check and the WebSocket handshake accept them. The desktop build served by a local shell.
+   */
+  trustedOrigins: readonly string[];
   trustProxy: boolean;
   /** Bearer token for /metrics; null leaves it open (loopback and self-host default). */
   metricsToken: string | null;
@@ -158,6 +163,31 @@ function stripePrice() {
   return v.pipe(v.string(), v.trim(), v.regex(/^price_[A-Za-z0-9_]+$/, 'must be a Stripe price id (price_…)'));
 }
 
+/**
+ * A comma-separated list of exact web origins (scheme://host[:port], no path), or the problem with it. `*` and `null`
+ * are refused: whoever is named here can act with a user's session cookie, so each must be named.
+ */
+export function parseOrigins(text: string): string[] | { problem: string } {
+  const origins: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (entry === '*') return { problem: '`*` is refused: every origin listed may act with a signed-in user\'s cookie, so name each one (e.g. http://127.0.0.1:5173)' };
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return { problem: `${JSON.stringify(entry)} is not an origin such as http://127.0.0.1:5173` };
+    }
+    // URL.origin drops a default port and lower-cases the host, so compare against it: browsers send it that way.
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry.replace(/\/$/, '')) {
+      return { problem: `${JSON.stringify(entry)} is not an origin such as http://127.0.0.1:5173 (http or https, lower-case host, no path, no default port)` };
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return origins;
+}
+
 /** 32 bytes as 64 hex digits or base64 (standard or URL-safe, padding optional); undefined otherwise. */
 export function parseEncryptionKey(text: string): Uint8Array | undefined {
   const value = text.trim();
@@ -197,6 +227,15 @@ const EnvSchema = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty')), './data'),
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be a pino level'), 'info'),
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL such as https://app.example.com'))),
+  TRUSTED_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (value) => Array.isArray(parseOrigins(value)),
+        (issue) => (parseOrigins(String(issue.input)) as { problem: string }).problem,
+      ),
+    ),
+  ),
   TRUST_PROXY: flag(false),
   METRICS_TOKEN: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters'))),
   HTTP_MAX_BODY_BYTES: integer(1_048_576, 1024, 64 * 1_048_576),
@@ -334,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL ?? null,
+    trustedOrigins: e.TRUSTED_ORIGINS === undefined ? [] : (parseOrigins(e.TRUSTED_ORIGINS) as string[]),
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN ?? null,
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },

@@ -22,10 +22,16 @@ export interface Caller {
 }
 
 export class RequestAuth {
+  readonly #trustedOrigins: ReadonlySet<string>;
+
+  /** `trustedOrigins`: other sites' exact origins allowed to use the cookie (TRUSTED_ORIGINS, the desktop app's). */
   constructor(
     private readonly db: Database.Database,
     private readonly publicOrigin: string | null,
-  ) {}
+    trustedOrigins: readonly string[] = [],
+  ) {
+    this.#trustedOrigins = new Set(trustedOrigins);
+  }
 
   /** The caller, or null when the request carries no valid session. */
   caller(ctx: Pick<RequestContext, 'headers' | 'cookies'>): Caller | null {
@@ -50,14 +56,16 @@ export class RequestAuth {
   /**
    * CSRF: a browser request that changes state must say it comes from this site. Browsers send
    * Sec-Fetch-Site or Origin on such requests; a client that sends neither is not a browser and
-   * may only use a bearer token, never the cookie.
+   * may only use a bearer token, never the cookie. A trusted origin's requests are same-site or
+   * cross-site by Sec-Fetch-Site, so for them the Origin decides.
    */
   checkOrigin(ctx: RequestContext): void {
     if (SAFE_METHODS.has(ctx.method)) return;
     const site = ctx.headers['sec-fetch-site'];
     const origin = ctx.headers['origin'];
     let ok: boolean;
-    if (site !== undefined) ok = site === 'same-origin' || site === 'none';
+    if (origin !== undefined && this.#trustedOrigins.has(origin)) ok = true;
+    else if (site !== undefined) ok = site === 'same-origin' || site === 'none';
     else if (origin !== undefined) ok = this.#sameOrigin(origin, ctx.headers['host']);
     else ok = ctx.headers['cookie'] === undefined;
     if (!ok) throw new HttpError(403, 'cross_origin', 'This request must come from the TuitBot site itself.');
@@ -72,9 +80,9 @@ export class RequestAuth {
     return findUserById(this.db, id);
   }
 
-  /** Whether a browser's Origin is this site (a WebSocket handshake must pass it: CSWSH). */
-  isOwnOrigin(origin: string, host: string | undefined): boolean {
-    return this.#sameOrigin(origin, host);
+  /** Whether a browser's Origin is this site or a trusted one (a WebSocket handshake must pass it: CSWSH). */
+  acceptsOrigin(origin: string, host: string | undefined): boolean {
+    return this.#trustedOrigins.has(origin) || this.#sameOrigin(origin, host);
   }
 
   #sameOrigin(origin: string, host: string | undefined): boolean {

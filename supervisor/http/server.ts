@@ -16,6 +16,7 @@ import type * as v from 'valibot';
 import { AbortedError, payloadTooLarge, readBody } from './body.js';
 import { streamBody } from './body-stream.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
+import type { CorsPolicy } from './cors.js';
 import { errorReply, HttpError } from './errors.js';
 import { internalError, openExchange, type Exchange, type SendOptions } from './exchange.js';
 import { parseJsonBody, type AnySchema } from './json-body.js';
@@ -73,6 +74,8 @@ export interface HttpServerOptions {
   hsts?: boolean;
   /** Only behind a proxy that overwrites X-Forwarded-For; otherwise clients choose their own ip. */
   trustProxy?: boolean;
+  /** CORS for the trusted origins (cors.ts); undefined: none, and no CORS header is ever sent. */
+  cors?: CorsPolicy;
   onResponse?(info: ResponseInfo): void;
 }
 
@@ -98,13 +101,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (inflight === 0) for (const wake of [...drainWaiters]) wake();
   };
 
-  const isStopping = (): boolean => stopping;
+  const edge: Edge = { stopping: () => stopping, cors: options.cors };
 
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     inflight += 1;
     const exchange = openExchange(res, req, options);
     // route() never throws on purpose; anything that escapes is a bug, answered 500. Exactly one release().
-    route(exchange, res, options, isStopping).then(release, (err: unknown) => {
+    route(exchange, res, options, edge).then(release, (err: unknown) => {
       try {
         exchange.log.error({ err }, 'request dispatch failed');
         exchange.send(internalError());
@@ -153,18 +156,30 @@ const NO_EXTRA: SendOptions = Object.freeze({});
 const CLOSE: SendOptions = Object.freeze({ closeConnection: true });
 const EMPTY = Buffer.alloc(0);
 
-async function route(exchange: Exchange, res: HttpResponse, options: HttpServerOptions, stopping: () => boolean): Promise<void> {
+/** What every answer of a server consults: whether it is shutting down, and its CORS policy. */
+interface Edge {
+  stopping(): boolean;
+  cors: CorsPolicy | undefined;
+}
+
+async function route(exchange: Exchange, res: HttpResponse, options: HttpServerOptions, edge: Edge): Promise<void> {
   const { method, path, headers } = exchange;
+  const preflight = edge.cors?.preflight(method, path, headers);
+  if (preflight !== undefined) {
+    exchange.route = '(preflight)';
+    answer(exchange, edge, preflight);
+    return;
+  }
   // No named closures per request on this path (answer() is module-level, ctx is a class): under tsx, keepNames
   // turns each named closure into an Object.defineProperty call.
   const match = options.router.match(method, path);
   if (match.kind === 'not_found') {
-    answer(exchange, stopping, errorReply(404, 'not_found', `no route for ${method} ${path}`));
+    answer(exchange, edge, errorReply(404, 'not_found', `no route for ${method} ${path}`));
     return;
   }
   if (match.kind === 'method_not_allowed') {
     const reply = errorReply(405, 'method_not_allowed', `${method} is not allowed here`);
-    answer(exchange, stopping, { ...reply, headers: { ...reply.headers, Allow: match.allow.join(', ') } });
+    answer(exchange, edge, { ...reply, headers: { ...reply.headers, Allow: match.allow.join(', ') } });
     return;
   }
   exchange.route = match.pattern;
@@ -174,7 +189,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
   const limitBytes = streamed?.limitBytes ?? options.maxBodyBytes;
   if (contentLength !== undefined && contentLength > limitBytes) {
     // Refused before reading a byte and before the handler runs.
-    answer(exchange, stopping, payloadTooLarge(limitBytes).toReply(), CLOSE);
+    answer(exchange, edge, payloadTooLarge(limitBytes).toReply(), CLOSE);
     return;
   }
   let body: Promise<Buffer> | undefined;
@@ -186,7 +201,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     stream = streamBody(res, { limitBytes, idleTimeoutMs: options.bodyTimeoutMs, signal: exchange.signal, ...(contentLength !== undefined && { contentLength }) });
     // Also the listener that keeps a stream error from being an uncaught one when the handler never read it.
     stream.on('error', (err: unknown) => {
-      if (err instanceof HttpError) answer(exchange, stopping, err.toReply(), CLOSE);
+      if (err instanceof HttpError) answer(exchange, edge, err.toReply(), CLOSE);
     });
   } else if (hasBody) {
     body = readBody(res, {
@@ -197,7 +212,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     });
     // Whether or not the handler ever reads the body, a broken budget is answered now.
     body.catch((err: unknown) => {
-      if (err instanceof HttpError) answer(exchange, stopping, err.toReply(), CLOSE);
+      if (err instanceof HttpError) answer(exchange, edge, err.toReply(), CLOSE);
     });
   }
 
@@ -210,10 +225,10 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     if (exchange.aborted || err instanceof AbortedError) return;
     if (err instanceof HttpError) {
       // Cookies still apply: an error may well be "your session is gone, here is the cleared cookie".
-      answer(exchange, stopping, err.toReply(), sendOptions(ctx, stream));
+      answer(exchange, edge, err.toReply(), sendOptions(ctx, stream));
     } else {
       exchange.log.error({ err }, 'request handler failed');
-      answer(exchange, stopping, internalError());
+      answer(exchange, edge, internalError());
     }
     return;
   }
@@ -221,7 +236,7 @@ async function route(exchange: Exchange, res: HttpResponse, options: HttpServerO
     exchange.log.debug('handler replied after the server already answered (body budget exceeded)');
     return;
   }
-  answer(exchange, stopping, reply, sendOptions(ctx, stream));
+  answer(exchange, edge, reply, sendOptions(ctx, stream));
 }
 
 /** The cookies the handler set; and a body stream left unfinished closes the connection (and stops its timer). */
@@ -302,9 +317,10 @@ class Context implements RequestContext {
   }
 }
 
-/** While shutting down, asks keep-alive clients to reconnect elsewhere. */
-function answer(exchange: Exchange, stopping: () => boolean, reply: Reply, extra: SendOptions = NO_EXTRA): boolean {
-  return exchange.send(reply, stopping() && extra.closeConnection !== true ? { ...extra, closeConnection: true } : extra);
+/** Adds the CORS headers the request calls for; while shutting down, asks keep-alive clients to reconnect elsewhere. */
+function answer(exchange: Exchange, edge: Edge, reply: Reply, extra: SendOptions = NO_EXTRA): boolean {
+  const sent = edge.cors === undefined ? reply : edge.cors.apply(reply, exchange.path, exchange.headers['origin']);
+  return exchange.send(sent, edge.stopping() && extra.closeConnection !== true ? { ...extra, closeConnection: true } : extra);
 }
 
 function parseContentLength(value: string | undefined): number | undefined {

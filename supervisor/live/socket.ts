@@ -85,7 +85,7 @@ export function addLiveSocket(app: TemplatedApp, options: LiveOptions): LiveSock
       const caller = auth.caller({ headers: headers.authorization ? { authorization: headers.authorization } : {}, cookies: parseCookies(headers.cookie) });
       if (!caller) return refuse('401 Unauthorized', 'unauthenticated', 'Log in to continue.');
       // Browsers always send Origin on a WebSocket handshake; only bearer clients may omit it.
-      const originOk = headers.origin ? auth.isOwnOrigin(headers.origin, headers.host) : caller.via === 'bearer';
+      const originOk = headers.origin ? auth.acceptsOrigin(headers.origin, headers.host) : caller.via === 'bearer';
       if (!originOk) return refuse('403 Forbidden', 'cross_origin', 'This connection must come from the TuitBot site itself.');
       res.upgrade<Attached>({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id, closed: false }, key, protocol, extensions, context);
     },
