@@ -1,8 +1,9 @@
 // The desktop build against a real server on another origin, in Chromium: the static SPA (TUITBOT_TARGET=desktop,
 // VITE_API_BASE = the server) served by a plain file server on another port of 127.0.0.1, the server started with
 // TRUSTED_ORIGINS naming it. Sign up, see the dashboard with the live socket connected, save a setting (a
-// state-changing request with the cookie, after a preflight), log out. The same build served from an origin the
-// server does not trust gets nothing: no CORS header, 403 cross_origin, no WebSocket.
+// state-changing request with the cookie, after a preflight), attach an image in the compose modal, log out. The
+// same build served from an origin the server does not trust gets nothing: no CORS header, 403 cross_origin, no
+// WebSocket.
 //
 // The server is started first (port 0) and the app built for its address afterwards (about 10 s), so no port has
 // to be guessed in advance.
@@ -18,6 +19,7 @@ import { launchBrowser, openPage, screenshot, signUp, startWebServer } from '../
 t.setTimeout(300_000);
 const DASHBOARD = new URL('../../dashboard/', import.meta.url).pathname;
 const PASSWORD = 'correct horse battery staple';
+const ONE_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -88,6 +90,15 @@ t.test('the desktop build on another port: sign up, live, save a setting, log ou
   t.match(JSON.stringify(saved), /"Desk Widgets"/, 'the server has the new value');
   t.ok(toServer.includes('PATCH /api/settings'), 'the save was a PATCH to the server');
   await screenshot(page, 'desktop-settings');
+
+  // An upload (a preflighted POST with the cookie) and its preview, a credentialed CORS image load.
+  await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Content' }).click();
+  await page.getByRole('button', { name: 'Compose', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Compose' });
+  await dialog.getByLabel('Add media').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: Buffer.from(ONE_PIXEL_PNG, 'base64') });
+  await page.waitForFunction(() => (document.querySelector('dialog .media img') as HTMLImageElement | null)?.naturalWidth === 1);
+  t.ok(toServer.includes('POST /api/media'), 'attached media are uploaded to the server and shown back from it');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
 
   // The same cookie from an origin the server does not trust: refused, and nothing a browser would let it read.
   const forged = await fetch(`${base}/api/settings`, {
