@@ -2,26 +2,13 @@
 // (seeded-tenant.ts: discovery, replies, targets, measurements and follower snapshots on the sandbox X and LLM):
 // overview numbers, targets (adding an account X does not know is refused by field), a target's timeline with our
 // replies, discovery (filter, score breakdown, a reply written with the AI, edited and queued), strategy and costs.
-import type { Page } from 'playwright-core';
 import t from 'tap';
-import { USERNAME } from '../helpers/runtime.js';
-import { installTenantDb, seedThroughRuntime } from '../helpers/seeded-tenant.js';
-import { launchBrowser, openPage, screenshot, signUp, startWebServer } from '../helpers/web-app.js';
+import { openSeededDashboard } from '../helpers/seeded-dashboard.js';
+import { seedThroughRuntime } from '../helpers/seeded-tenant.js';
+import { screenshot, visitDashboard as visit } from '../helpers/web-app.js';
 
 t.setTimeout(600_000);
 const PASSWORD = 'correct horse battery staple';
-
-/** A dashboard page, past the setup wizard that a newcomer may be sent to (once) from the overview. */
-async function visit(page: Page, path: string, heading: string): Promise<void> {
-  const title = page.getByRole('heading', { name: heading, level: 1 });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    await page.goto(path);
-    await page.getByRole('navigation', { name: 'Dashboard' }).waitFor();
-    await page.waitForLoadState('networkidle');
-    if (await title.isVisible()) return;
-  }
-  await title.waitFor();
-}
 
 t.test('overview, targets, target detail, discovery (AI reply queued), strategy and costs show what the runtime made', async (t) => {
   const h = await seedThroughRuntime(t, {
@@ -36,26 +23,7 @@ t.test('overview, targets, target detail, discovery (AI reply queued), strategy 
   const toAda = own.filter((post) => post.inReplyTo !== null && h.x.world.post(post.inReplyTo)?.authorId === ada.id);
   t.ok(own.length > 0 && toAda.length > 0, `the runtime posted ${own.length} times, ${toAda.length} replies to @AdaBuilds0`);
 
-  // A short idle time: the seeded file replaces the tenant's while it hibernates.
-  const { base, supervisor } = await startWebServer(t, { TENANT_IDLE_MS: '2000' });
-  const browser = await launchBrowser(t);
-  const { page, problems } = await openPage(browser, base);
-  await signUp(page, 'insights@example.com', PASSWORD);
-  const me = (await (await page.request.get('/auth/me')).json()) as { user: { tenantId: string } };
-  await page.goto('about:blank'); // closes the live socket, so the tenant can hibernate
-  await installTenantDb(supervisor.host, supervisor.registry, me.user.tenantId, h);
-
-  // A plan (target accounts need one) on the sandbox checkout, and X connected as the seeded account.
-  await visit(page, '/dashboard/billing', 'Billing');
-  await page.getByRole('button', { name: 'Choose Growth' }).click();
-  await page.getByRole('button', { name: /Pay with test card/ }).click();
-  await page.waitForURL(/\/dashboard\/billing/);
-  await page.getByRole('link', { name: 'Manage payment, invoices and plan' }).waitFor({ timeout: 30_000 });
-  await visit(page, '/dashboard/x', 'X account');
-  await page.getByRole('link', { name: 'Connect X' }).click();
-  await page.getByLabel(/Sign in as/).fill(USERNAME);
-  await page.getByRole('button', { name: 'Authorize app' }).click();
-  await page.getByText(`Connected as @${USERNAME}.`).waitFor();
+  const { page, problems } = await openSeededDashboard(t, h, 'insights@example.com', PASSWORD);
 
   // ── overview: stat cards, the follower chart, topics, measured posts ──
   await visit(page, '/dashboard', 'Overview');
