@@ -25,6 +25,7 @@ import { createMailQueue } from './email/mail-queue.js';
 import { EmailSender } from './email/sender.js';
 import { createEmailTransport } from './email/transport.js';
 import { CorsPolicy } from './http/cors.js';
+import { ReturnOrigins } from './http/return-origin.js';
 import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -145,6 +146,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   const periodicMail = new NotificationMailer({ db, mail, tokens: unsubscribeTokens, appUrl: () => appUrl(), log: log.child({ component: 'notifications' }) });
   const auth = new RequestAuth(db, config.publicUrl ? new URL(config.publicUrl).origin : null, config.trustedOrigins);
   const limits = new RateLimits();
+  const returnOrigins = new ReturnOrigins(config.trustedOrigins);
   const secondFactor = createSecondFactor({ db, secrets });
   let port = 0;
   const appUrl = () => config.publicUrl?.replace(/\/$/, '') ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -199,7 +201,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     onAccountDeleted: () => void billing?.service.sweep().catch((error: unknown) => log.error({ err: error }, 'billing sweep failed')),
     subscription: (userId) => billing?.service.summary(userId) ?? { status: 'disabled', plan: null },
   });
-  addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits, onWebhook: (outcome) => metrics.stripeWebhooks.inc({ outcome }) });
+  addBillingRoutes(router, { billing: billing?.service ?? null, auth, limits, returnOrigins, onWebhook: (outcome) => metrics.stripeWebhooks.inc({ outcome }) });
   const apiDocument = new ApiDocument();
   describeBillingRoutes(apiDocument);
   describeXConnectionRoutes(apiDocument);
@@ -231,6 +233,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     apps: xApps,
     onAppChanged: (userId) => billing?.service.refresh(userId),
     appUrl,
+    returnOrigins,
     requestTimeoutMs: config.http.requestTimeoutMs,
   });
   addTwoFactorRoutes(router, { db, auth, limits, mail, secrets, secondFactor });
@@ -245,7 +248,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
     github = fake.settings;
     log.warn({ url: fake.url }, 'SANDBOX: "Log in with GitHub" uses a simulated GitHub (logs in as sandbox-octocat)');
   }
-  addGitHubRoutes(router, { db, registry, auth, limits, github, appUrl, mode: config.mode, registration: config.registration });
+  addGitHubRoutes(router, { db, registry, auth, limits, github, appUrl, returnOrigins, mode: config.mode, registration: config.registration });
   addWebRoutes(router, { log: log.child({ component: 'web' }) });
   // The sandbox mailbox shows tokens: only where nothing is really mailed and nobody else listens.
   if (config.mode === 'sandbox') addDevMailRoutes(router, { db });

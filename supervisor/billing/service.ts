@@ -101,20 +101,24 @@ export class BillingService {
     return this.#store;
   }
 
-  #billingUrl(): string {
-    return `${this.#o.appUrl()}/dashboard/billing`;
+  /** `origin`: the trusted app (desktop build) that started the flow, already checked; null: the server's pages (mails). */
+  #billingUrl(origin: string | null): string {
+    return `${origin ?? this.#o.appUrl()}/dashboard/billing`;
   }
 
   // ---- what users do -------------------------------------------------------------------------
 
-  /** A Stripe Checkout Session for `plan`; the customer is created once per user and reused. */
-  async checkout(user: UserRow, plan: PlanId): Promise<{ url: string; sessionId: string }> {
+  /**
+   * A Stripe Checkout Session for `plan`; the customer is created once per user and reused. Stripe sends the
+   * browser back to the billing page of `returnOrigin` (a trusted app's, checked by the caller) or of the server.
+   */
+  async checkout(user: UserRow, plan: PlanId, returnOrigin: string | null = null): Promise<{ url: string; sessionId: string }> {
     const row = this.#store.subscriptionOf(user.id);
     if (hasAccess(stateOf(row, this.#now()))) {
       throw new HttpError(409, 'already_subscribed', 'You already have a plan; change or cancel it in the billing portal.');
     }
     const customer = await this.#customerFor(user);
-    const base = this.#billingUrl();
+    const base = this.#billingUrl(returnOrigin);
     const metadata = { user: user.id, tenant: user.tenant_id };
     const session = await this.#o.stripe.checkout.sessions.create({
       mode: 'subscription',
@@ -131,10 +135,10 @@ export class BillingService {
   }
 
   /** A Customer Portal URL. It is a bearer credential: it is returned, never logged. */
-  async portal(user: UserRow): Promise<string> {
+  async portal(user: UserRow, returnOrigin: string | null = null): Promise<string> {
     const customer = this.#store.customerOf(user.id);
     if (!customer) throw new HttpError(409, 'no_billing_account', 'There is no billing account yet: choose a plan first.');
-    const session = await this.#o.stripe.billingPortal.sessions.create({ customer, return_url: this.#billingUrl() });
+    const session = await this.#o.stripe.billingPortal.sessions.create({ customer, return_url: this.#billingUrl(returnOrigin) });
     return session.url;
   }
 
@@ -300,7 +304,7 @@ export class BillingService {
 
   #noticesFor(event: Stripe.Event, user: UserRow, row: SubscriptionRow, before: BillingState, after: BillingState, now: number): void {
     const notify = (key: string, notice: BillingNotice) =>
-      queueBillingNotice(this.#o.db, this.#o.mail, { key, userId: user.id, to: user.email, billingUrl: this.#billingUrl(), notice, now });
+      queueBillingNotice(this.#o.db, this.#o.mail, { key, userId: user.id, to: user.email, billingUrl: this.#billingUrl(null), notice, now });
     if (event.type === 'invoice.payment_failed' && row.grace_until !== null) {
       const invoice = event.data.object as Stripe.Invoice;
       notify(`payment_failed:${invoice.id}:${invoice.attempt_count}`, { kind: 'payment_failed', graceUntil: row.grace_until });
@@ -418,7 +422,7 @@ export class BillingService {
   #notifyUser(userId: string, key: string, notice: BillingNotice, now: number): void {
     const user = findUserById(this.#o.db, userId);
     if (!user) return;
-    queueBillingNotice(this.#o.db, this.#o.mail, { key, userId, to: user.email, billingUrl: this.#billingUrl(), notice, now });
+    queueBillingNotice(this.#o.db, this.#o.mail, { key, userId, to: user.email, billingUrl: this.#billingUrl(null), notice, now });
   }
 
   // ---- what tenants say ------------------------------------------------------------------------

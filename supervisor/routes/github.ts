@@ -1,6 +1,8 @@
 /**
  * "Log in with GitHub": `GET /auth/github` starts the OAuth web flow, `GET /auth/github/callback`
- * finishes it and lands on /dashboard with a session, or on `/login?error=<code>`.
+ * finishes it and lands on /dashboard with a session, or on `/login?error=<code>`: the server's own pages, or
+ * those of the trusted app that started it with `?return_to=<origin>` (the desktop build; its origin rides in a
+ * third flow cookie and is checked against TRUSTED_ORIGINS again at the end, supervisor/http/return-origin.ts).
  *
  * The flow is authorization code + state + PKCE S256. State and code verifier live in two
  * HttpOnly, SameSite=Lax cookies scoped to /auth/github for 10 minutes, and are cleared by the
@@ -28,6 +30,7 @@ import { issueUserToken } from '../auth/user-tokens.js';
 import { countUsers, createUser, findUserByEmail, findUserById, type UserRow } from '../auth/users.js';
 import { HttpError } from '../http/errors.js';
 import { redirect, type Reply } from '../http/reply.js';
+import { NO_RETURN_ORIGINS, type ReturnOrigins } from '../http/return-origin.js';
 import type { Router } from '../http/router.js';
 import type { Handler, RequestContext } from '../http/server.js';
 import type { TenantRegistry } from '../tenants/registry.js';
@@ -44,6 +47,8 @@ export interface GitHubRouteDeps {
   appUrl: () => string;
   mode: 'sandbox' | 'self-host' | 'cloud';
   registration: Registration;
+  /** The desktop app's origins a login may end on (TRUSTED_ORIGINS); default none. */
+  returnOrigins?: ReturnOrigins;
 }
 
 /** What `/login?error=` may say after a GitHub attempt. */
@@ -66,6 +71,7 @@ export function isGitHubLoginEnabled(github: GitHubSettings | null): github is G
 
 const STATE_COOKIE = 'tuitbot_github_state';
 const VERIFIER_COOKIE = 'tuitbot_github_verifier';
+const RETURN_COOKIE = 'tuitbot_github_return';
 const COOKIE_PATH = '/auth/github';
 const FLOW_TTL_SECONDS = 10 * 60;
 const LANDING = '/dashboard';
@@ -78,6 +84,7 @@ type Resolution =
 
 export function addGitHubRoutes(router: Router<Handler>, deps: GitHubRouteDeps): void {
   const { db, auth, limits } = deps;
+  const returnOrigins = deps.returnOrigins ?? NO_RETURN_ORIGINS;
   const callbackUrl = () => `${deps.appUrl().replace(/\/+$/, '')}${COOKIE_PATH}/callback`;
 
   function settings(): GitHubSettings {
@@ -90,62 +97,70 @@ export function addGitHubRoutes(router: Router<Handler>, deps: GitHubRouteDeps):
     ctx.setCookie(name, value, { httpOnly: true, secure: !loopback, sameSite: 'lax', path: COOKIE_PATH, maxAge });
   }
 
-  function fail(ctx: RequestContext, code: GitHubLoginError, reason: string, detail: Record<string, unknown> = {}): Reply {
+  /** `back`: the trusted app origin the login started from; null: the server's own pages (relative, as always). */
+  function fail(ctx: RequestContext, back: string | null, code: GitHubLoginError, reason: string, detail: Record<string, unknown> = {}): Reply {
     ctx.log.warn({ code, reason, ...detail }, 'GitHub login refused');
-    return redirect(`/login?error=${code}`);
+    return redirect(`${back ?? ''}/login?error=${code}`);
   }
 
   /** The oauth_ip limit, as a redirect: these are browser navigations, not API calls. */
-  async function overLimit(ctx: RequestContext): Promise<Reply | null> {
+  async function overLimit(ctx: RequestContext, back: string | null): Promise<Reply | null> {
     try {
       await limits.consume(['oauth_ip', ctx.ip]);
       return null;
     } catch (error) {
-      if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many GitHub login attempts from this address', { ip: ctx.ip });
+      if (error instanceof RateLimitedError) return fail(ctx, back, 'rate_limited', 'too many GitHub login attempts from this address', { ip: ctx.ip });
       throw error;
     }
   }
 
   router.add('GET', '/auth/github', async (ctx) => {
     const github = settings();
-    const limited = await overLimit(ctx);
+    const back = returnOrigins.requested(ctx.query);
+    const limited = await overLimit(ctx, back);
     if (limited) return limited;
     const state = generateState();
     const codeVerifier = generateCodeVerifier();
     flowCookie(ctx, STATE_COOKIE, state, FLOW_TTL_SECONDS);
     flowCookie(ctx, VERIFIER_COOKIE, codeVerifier, FLOW_TTL_SECONDS);
-    // No ?next=: the landing page is fixed, so this flow can never become an open redirect.
+    // A start without one clears what an earlier desktop attempt left, so this one ends on the server's pages.
+    if (back !== null) flowCookie(ctx, RETURN_COOKIE, back, FLOW_TTL_SECONDS);
+    else if (ctx.cookies[RETURN_COOKIE] !== undefined) flowCookie(ctx, RETURN_COOKIE, '', 0);
+    // No ?next=: the landing path is fixed and its origin one of TRUSTED_ORIGINS, so this is no open redirect.
     return redirect(githubAuthorizationUrl(github, callbackUrl(), state, codeVerifier).href);
   });
 
   router.add('GET', '/auth/github/callback', async (ctx) => {
     const github = settings();
-    const limited = await overLimit(ctx);
+    // A cookie could be set by another port of this host: only a still-trusted origin is followed.
+    const back = returnOrigins.recall(ctx.cookies[RETURN_COOKIE]);
+    const limited = await overLimit(ctx, back);
     if (limited) return limited;
     const expectedState = ctx.cookies[STATE_COOKIE];
     const codeVerifier = ctx.cookies[VERIFIER_COOKIE];
     // Single use: whatever happens next, this attempt is over.
     flowCookie(ctx, STATE_COOKIE, '', 0);
     flowCookie(ctx, VERIFIER_COOKIE, '', 0);
+    if (ctx.cookies[RETURN_COOKIE] !== undefined) flowCookie(ctx, RETURN_COOKIE, '', 0);
 
     const error = ctx.query.get('error');
     if (error !== null) {
-      return fail(ctx, error === 'access_denied' ? 'github_denied' : 'github_failed', `GitHub answered error=${error.slice(0, 64)}`);
+      return fail(ctx, back, error === 'access_denied' ? 'github_denied' : 'github_failed', `GitHub answered error=${error.slice(0, 64)}`);
     }
     const state = ctx.query.get('state');
     const code = ctx.query.get('code');
-    if (!expectedState || !codeVerifier) return fail(ctx, 'github_state', 'no state cookie (expired, already used, or the flow did not start here)');
+    if (!expectedState || !codeVerifier) return fail(ctx, back, 'github_state', 'no state cookie (expired, already used, or the flow did not start here)');
     // Hashing first makes the comparison constant-time whatever the lengths.
-    if (state === null || !hashesEqual(hashToken(state), hashToken(expectedState))) return fail(ctx, 'github_state', 'state does not match its cookie');
-    if (!code) return fail(ctx, 'github_failed', 'callback without a code');
+    if (state === null || !hashesEqual(hashToken(state), hashToken(expectedState))) return fail(ctx, back, 'github_state', 'state does not match its cookie');
+    if (!code) return fail(ctx, back, 'github_failed', 'callback without a code');
 
     let identity: GitHubIdentity;
     try {
       identity = await identifyGitHubUser(github, { redirectUri: callbackUrl(), code, codeVerifier });
     } catch (err) {
-      if (err instanceof GitHubError) return fail(ctx, err.code, err.message);
+      if (err instanceof GitHubError) return fail(ctx, back, err.code, err.message);
       ctx.log.error({ err }, 'GitHub login failed unexpectedly');
-      return redirect('/login?error=server_error');
+      return redirect(`${back ?? ''}/login?error=server_error`);
     }
 
     let resolution: Resolution;
@@ -153,22 +168,22 @@ export function addGitHubRoutes(router: Router<Handler>, deps: GitHubRouteDeps):
       resolution = db.transaction(() => resolveAccount(deps, ctx, identity)).immediate();
     } catch (err) {
       ctx.log.error({ err, githubId: identity.githubId }, 'GitHub login failed unexpectedly');
-      return redirect('/login?error=server_error');
+      return redirect(`${back ?? ''}/login?error=server_error`);
     }
-    if (!resolution.ok) return fail(ctx, resolution.code, resolution.reason, { githubId: identity.githubId, githubLogin: identity.login });
+    if (!resolution.ok) return fail(ctx, back, resolution.code, resolution.reason, { githubId: identity.githubId, githubLogin: identity.login });
 
     const { user, how } = resolution;
     if (user.totp_enabled_at !== null) {
       // The second step is the ordinary POST /auth/login/2fa; the challenge rides in the fragment,
       // which browsers never send to a server nor put in a Referer.
       const challenge = issueUserToken(db, user.id, 'login_2fa');
-      return redirect(`/login?two_factor=1#challenge=${challenge}`);
+      return redirect(`${back ?? ''}/login?two_factor=1#challenge=${challenge}`);
     }
     // A signup is its own audit entry, as with a password signup.
     if (how !== 'signup') audit(db, { userId: user.id, action: 'login', ip: ctx.ip, detail: { method: 'github', githubLogin: identity.login } });
     const { token } = createSession(db, user.id, { ip: ctx.ip, userAgent: ctx.headers['user-agent'] ?? null });
     auth.setSessionCookie(ctx, token);
-    return redirect(LANDING);
+    return redirect(`${back ?? ''}${LANDING}`);
   });
 }
 

@@ -4,7 +4,8 @@
  * revokes and deletes them, `GET /api/x/status` says which account is connected.
  *
  * The callback always ends on the dashboard: `/dashboard/x?connected=<username>` or
- * `/dashboard/x?error=<code>` (see XConnectError), never a stack trace. Both browser routes are
+ * `/dashboard/x?error=<code>` (see XConnectError), never a stack trace: the server's own, or the trusted app's
+ * that started it with `?return_to=<origin>` (supervisor/http/return-origin.ts). Both browser routes are
  * rate-limited per account and per IP.
  */
 import type Database from 'better-sqlite3';
@@ -19,6 +20,7 @@ import type { TenantHost } from '../tenants/host.js';
 import * as v from 'valibot';
 import { HttpError } from '../http/errors.js';
 import type { ApiDocument } from '../api/openapi.js';
+import { NO_RETURN_ORIGINS, ReturnToQuery, type ReturnOrigins } from '../http/return-origin.js';
 import type { XApps } from '../x/apps.js';
 import { XConnectFailure, type XConnectError, type XOAuthFlow } from '../x/oauth-flow.js';
 
@@ -32,6 +34,8 @@ export interface XConnectionRouteDeps {
   /** Called after a user's own X app was set or removed (billing re-computes the allowance). */
   onAppChanged?: (userId: string) => void;
   appUrl: () => string;
+  /** The desktop app's origins a connection may end on (TRUSTED_ORIGINS); default none. */
+  returnOrigins?: ReturnOrigins;
   requestTimeoutMs: number;
 }
 
@@ -39,56 +43,61 @@ const LANDING = '/dashboard/x';
 
 export function addXConnectionRoutes(router: Router<Handler>, deps: XConnectionRouteDeps): void {
   const { db, auth, limits, host } = deps;
-  const land = (query: Record<string, string>): Reply => redirect(`${deps.appUrl()}${LANDING}?${new URLSearchParams(query)}`);
-  const fail = (ctx: RequestContext, code: XConnectError, reason: string): Reply => {
+  const returnOrigins = deps.returnOrigins ?? NO_RETURN_ORIGINS;
+  /** `back`: the trusted app origin the attempt started from; null: the server's own dashboard. */
+  const land = (back: string | null, query: Record<string, string>): Reply => redirect(`${back ?? deps.appUrl()}${LANDING}?${new URLSearchParams(query)}`);
+  const fail = (ctx: RequestContext, back: string | null, code: XConnectError, reason: string): Reply => {
     ctx.log.warn({ code, reason }, 'X connection failed');
-    return land({ error: code });
+    return land(back, { error: code });
   };
 
   router.add('GET', '/api/x/connect', async (ctx) => {
     const caller = auth.require(ctx);
+    const back = returnOrigins.requested(ctx.query);
     try {
       await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
     } catch (error) {
-      if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many attempts');
+      if (error instanceof RateLimitedError) return fail(ctx, back, 'rate_limited', 'too many attempts');
       throw error;
     }
     let url: URL;
     try {
-      url = deps.flow.begin({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id });
+      url = deps.flow.begin({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id, returnOrigin: back });
     } catch (error) {
-      if (error instanceof XConnectFailure) return fail(ctx, error.code, error.reason);
+      if (error instanceof XConnectFailure) return fail(ctx, back, error.code, error.reason);
       throw error;
     }
     return { status: 302, headers: { Location: url.toString(), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } };
   });
 
   router.add('GET', '/api/x/callback', async (ctx) => {
+    const state = ctx.query.get('state') ?? '';
+    // Read before anything consumes the state, checked against the list again (it may have changed since).
+    const back = returnOrigins.recall(deps.flow.returnOrigin(state));
     const caller = auth.caller(ctx);
-    if (!caller) return fail(ctx, 'bad_state', 'no session at the callback');
+    if (!caller) return fail(ctx, back, 'bad_state', 'no session at the callback');
     try {
       await limits.consume(['x_connect_account', caller.user.id], ['oauth_ip', ctx.ip]);
     } catch (error) {
-      if (error instanceof RateLimitedError) return fail(ctx, 'rate_limited', 'too many attempts');
+      if (error instanceof RateLimitedError) return fail(ctx, back, 'rate_limited', 'too many attempts');
       throw error;
     }
-    const state = ctx.query.get('state') ?? '';
     const code = ctx.query.get('code');
     const xError = ctx.query.get('error');
     if (xError !== null || !code) {
       const ours = deps.flow.abandon({ sessionId: caller.session.id, state });
-      if (!ours) return fail(ctx, 'bad_state', `X answered ${xError ?? 'without a code'} for a state that is not ours`);
-      return fail(ctx, xError === 'access_denied' ? 'denied' : 'exchange_failed', `X answered ${xError ?? 'without a code'}`);
+      if (!ours) return fail(ctx, back, 'bad_state', `X answered ${xError ?? 'without a code'} for a state that is not ours`);
+      return fail(ctx, back, xError === 'access_denied' ? 'denied' : 'exchange_failed', `X answered ${xError ?? 'without a code'}`);
     }
     try {
       const connection = await deps.flow.finish({ userId: caller.user.id, tenantId: caller.user.tenant_id, sessionId: caller.session.id, state, code });
       await callTenant(host, caller.user.tenant_id, 'x.connect', connection, deps.requestTimeoutMs);
       audit(db, { userId: caller.user.id, action: 'x_connected', ip: ctx.ip, detail: { xUserId: connection.identity.id, username: connection.identity.username } });
-      return land({ connected: connection.identity.username });
+      return land(back, { connected: connection.identity.username });
     } catch (error) {
-      if (error instanceof XConnectFailure) return fail(ctx, error.code, error.reason);
+      if (error instanceof XConnectFailure) return fail(ctx, back, error.code, error.reason);
       ctx.log.error({ err: error }, 'X connection failed unexpectedly');
-      return land({ error: 'server_error' });
+      return land(back, { error: 'server_error' });
     }
   });
 
@@ -166,8 +175,8 @@ export const OwnApp = v.strictObject({
 export function describeXConnectionRoutes(doc: ApiDocument): void {
   const tag = 'X connection';
   doc.add(
-    { method: 'GET', path: '/api/x/connect', tag, auth: 'session', summary: 'Connect X (start)', description: 'A browser navigation: redirects to X\'s consent page (OAuth 2.0 with PKCE).', responses: { 302: { description: 'To X, or to `/dashboard/x?error=<code>`.', location: "X's authorize URL." } } },
-    { method: 'GET', path: '/api/x/callback', tag, auth: 'session', summary: 'Connect X (X sends the browser back here)', description: 'Always ends on the dashboard: `/dashboard/x?connected=<username>` or `/dashboard/x?error=denied|bad_state|exchange_failed|x_unavailable|not_configured|rate_limited|server_error`.', responses: { 302: { description: 'To the dashboard.', location: '/dashboard/x?…' } } },
+    { method: 'GET', path: '/api/x/connect', tag, auth: 'session', summary: 'Connect X (start)', query: ReturnToQuery, description: 'A browser navigation: redirects to X\'s consent page (OAuth 2.0 with PKCE). `?return_to=<origin>`: an app on an origin listed in TRUSTED_ORIGINS (the desktop build) asks to land on its own `/dashboard/x` at the end; any other value is refused.', responses: { 302: { description: 'To X, or to `/dashboard/x?error=<code>`.', location: "X's authorize URL." }, 400: { description: '`invalid_request`: `return_to` is not a trusted origin.' } } },
+    { method: 'GET', path: '/api/x/callback', tag, auth: 'session', summary: 'Connect X (X sends the browser back here)', description: 'Always ends on the dashboard (the server\'s, or the trusted app\'s that started with `return_to`): `/dashboard/x?connected=<username>` or `/dashboard/x?error=denied|bad_state|exchange_failed|x_unavailable|not_configured|rate_limited|server_error`.', responses: { 302: { description: 'To the dashboard.', location: '/dashboard/x?…' } } },
     { method: 'GET', path: '/api/x/status', tag, auth: 'session', summary: 'The connected X account', responses: { 200: { description: '`{ configured, connected, account: { id, username, name, connectedAt } | null, disconnectedAt, disconnectedReason }`.' } } },
     { method: 'POST', path: '/api/x/verify', tag, auth: 'session', summary: 'Test the X connection', description: 'Asks X who the account is (refreshing the token if due).', responses: { 200: { description: '`{ ok: true, account }`.' }, 409: { description: '`x_not_connected`, `x_disconnected` (reconnect) or `x_budget_refused`.' } } },
     { method: 'DELETE', path: '/api/x/disconnect', tag, auth: 'session', summary: 'Disconnect X', description: 'Revokes the grant at X and deletes the tokens.', responses: { 200: { description: 'The status after disconnecting.' } } },

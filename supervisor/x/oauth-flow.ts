@@ -47,7 +47,10 @@ export interface SealedXConnection {
 }
 
 export interface XOAuthFlow {
-  begin(input: { userId: string; tenantId: string; sessionId: string }): URL;
+  /** `returnOrigin`: the trusted app origin the attempt ends on (desktop build), kept with its state until it ends. */
+  begin(input: { userId: string; tenantId: string; sessionId: string; returnOrigin?: string | null }): URL;
+  /** The return origin `begin` kept for this state, if any (read before `finish`/`abandon` consume it). */
+  returnOrigin(state: string): string | null;
   finish(input: { userId: string; tenantId: string; sessionId: string; state: string; code: string }): Promise<SealedXConnection>;
   /** Consumes the state of an attempt X answered with an error (so it cannot be replayed); false if it was not ours. */
   abandon(input: { sessionId: string; state: string }): boolean;
@@ -73,6 +76,10 @@ export function createXOAuthFlow(deps: {
   const { db, secrets } = deps;
   const now = deps.now ?? Date.now;
   const client = (app: XAppSettings) => new OAuth2Client(app.clientId, app.clientSecret, deps.redirectUri());
+  // Beside the state rows, in memory: only desktop attempts have one, and one lost to a restart merely ends the
+  // attempt on the server's own page. Keyed by the state's hash, dropped with it (consumed or expired).
+  const returnOrigins = new Map<string, { origin: string; expiresAt: number }>();
+  const keyOf = (state: string) => Buffer.from(hashToken(state)).toString('base64url');
   const appOf = (userId: string, tenantId: string) => {
     const app = deps.appFor(userId, tenantId);
     if (!app) throw new XConnectFailure('not_configured', 'no X app for this user');
@@ -82,6 +89,7 @@ export function createXOAuthFlow(deps: {
   /** Marks the state used and returns it, once; any later call finds it used. */
   const consume = (state: string, sessionId: string): StateRow => {
     const hash = hashToken(state);
+    returnOrigins.delete(keyOf(state));
     return db.transaction(() => {
       const row = db.prepare<[Uint8Array], StateRow>('SELECT client_id, user_id, session_id, code_verifier, expires_at, used_at FROM x_oauth_states WHERE state_hash = ?').get(hash);
       if (!row) throw new XConnectFailure('bad_state', 'unknown state');
@@ -94,11 +102,13 @@ export function createXOAuthFlow(deps: {
   };
 
   return {
-    begin({ userId, tenantId, sessionId }) {
+    begin({ userId, tenantId, sessionId, returnOrigin }) {
       const app = appOf(userId, tenantId);
       const state = generateState();
       const verifier = generateCodeVerifier();
       const at = now();
+      for (const [key, kept] of returnOrigins) if (kept.expiresAt <= at) returnOrigins.delete(key);
+      if (returnOrigin) returnOrigins.set(keyOf(state), { origin: returnOrigin, expiresAt: at + STATE_TTL_MS });
       db.transaction(() => {
         // Old attempts of this user are done with; keep the table small.
         db.prepare('DELETE FROM x_oauth_states WHERE user_id = ? AND (expires_at <= ? OR used_at IS NOT NULL)').run(userId, at);
@@ -113,6 +123,10 @@ export function createXOAuthFlow(deps: {
         );
       })();
       return client(app).createAuthorizationURLWithPKCE(app.authorizeUrl, state, CodeChallengeMethod.S256, verifier, X_SCOPES);
+    },
+
+    returnOrigin(state) {
+      return returnOrigins.get(keyOf(state))?.origin ?? null;
     },
 
     abandon({ sessionId, state }) {
