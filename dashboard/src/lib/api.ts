@@ -30,6 +30,16 @@ export function apiUrl(path: string): string {
   return `${base}${path}`;
 }
 
+/**
+ * The URL of a flow the server finishes after other sites (GitHub login, Connect X, the billing portal). When the
+ * server is another origin (desktop build), it asks to end on this app's page rather than the server's:
+ * `return_to=<this origin>`, honoured only for an origin in the server's TRUSTED_ORIGINS (any other is refused).
+ */
+export function serverFlowUrl(path: string): string {
+  if (!base || typeof location === 'undefined' || new URL(base).origin === location.origin) return apiUrl(path);
+  return `${apiUrl(path)}${path.includes('?') ? '&' : '?'}return_to=${encodeURIComponent(location.origin)}`;
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
