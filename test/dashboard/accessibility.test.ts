@@ -130,6 +130,9 @@ t.test('dashboard pages full of real data: dark, light and phone; every control 
   await visitDashboard(page, '/dashboard/approvals', 'Approvals');
   const queue = page.getByRole('list', { name: 'Approval items' }).getByRole('listitem');
   const before = await queue.count();
+  const approvalsLink = page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: /^Approvals/ });
+  const pendingBefore = ((await apiCall(page, 'GET', '/api/approvals/stats')).body as { pending: number }).pending;
+  t.equal(await approvalsLink.textContent(), `Approvals${pendingBefore}, ${pendingBefore} pending`, `the navigation's badge says ${pendingBefore} pending`);
   await page.locator('body').press('j');
   const second = await queue.nth(1).getAttribute('id');
   t.equal(await focused(page), `li#${second}`, 'j moves to the next item and puts the keyboard on it');
@@ -146,11 +149,27 @@ t.test('dashboard pages full of real data: dark, light and phone; every control 
   await page.keyboard.press('a');
   await page.getByRole('status').filter({ hasText: /^Approved: / }).waitFor();
   t.equal(await queue.count(), before - 2, 'k went back to the first item and a approved it');
+  await page.waitForFunction(([text]) => document.querySelector('nav a[href="/dashboard/approvals"]')?.textContent === text, [`Approvals${pendingBefore - 2}, ${pendingBefore - 2} pending`]);
+  t.pass('the badge follows the queue');
   const stats = (await apiCall(page, 'GET', '/api/approvals/stats')).body as { rejected: number; approved: number; posting: number; posted: number };
   t.equal(stats.rejected, 1, 'the server has the rejection');
   t.equal(stats.approved + stats.posting + stats.posted, 1, 'and the approval');
 
   await page.setViewportSize(PHONE);
+  await visitDashboard(page, '/dashboard', 'Overview');
+  const nav = page.getByRole('navigation', { name: 'Dashboard' });
+  const menu = page.getByRole('button', { name: /: menu$/ });
+  t.equal(await nav.isVisible(), false, 'on a phone the navigation is folded away');
+  t.equal(await menu.getAttribute('aria-expanded'), 'false', 'behind a Menu button that says so');
+  await menu.click();
+  await nav.waitFor();
+  t.equal(await menu.getAttribute('aria-expanded'), 'true');
+  await audit(t, page, 'the open menu (phone)');
+  await screenshot(page, 'phone-dashboard-menu');
+  await nav.getByRole('link', { name: 'Costs' }).click();
+  await page.getByRole('heading', { name: 'Costs', level: 1 }).waitFor();
+  await nav.waitFor({ state: 'hidden' });
+  t.match(await menu.textContent(), /Costs/, 'choosing a page folds the menu, whose button names the page you are on');
   for (const [path, heading] of DASHBOARD_PAGES) {
     await visitDashboard(page, path, heading);
     t.same(await sticksOut(page), [], `${path} fits a 375 px phone without sideways scrolling`);

@@ -104,7 +104,8 @@ export async function visitDashboard(page: Page, path: string, heading: string):
   const title = page.getByRole('heading', { name: heading, level: 1 });
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto(path);
-    await page.getByRole('navigation', { name: 'Dashboard' }).waitFor();
+    // The app's main region appears once the guard let the session in (on a phone the navigation is folded).
+    await page.locator('main#main').waitFor();
     await page.waitForLoadState('networkidle');
     if (await title.isVisible()) return;
   }
