@@ -1,9 +1,10 @@
 // The desktop build against a real server on another origin, in Chromium: the static SPA (TUITBOT_TARGET=desktop,
 // VITE_API_BASE = the server) served by a plain file server on another port of 127.0.0.1, the server started with
 // TRUSTED_ORIGINS naming it. Sign up, see the dashboard with the live socket connected, save a setting (a
-// state-changing request with the cookie, after a preflight), attach an image in the compose modal, log out. The
-// same build served from an origin the server does not trust gets nothing: no CORS header, 403 cross_origin, no
-// WebSocket.
+// state-changing request with the cookie, after a preflight), attach an image in the compose modal, connect X on the
+// sandbox's consent page and pay for a plan on its checkout page (both come back to the desktop app, not to the
+// server's pages), log out. The same build served from an origin the server does not trust gets nothing: no CORS
+// header, 403 cross_origin, no WebSocket.
 //
 // The server is started first (port 0) and the app built for its address afterwards (about 10 s), so no port has
 // to be guessed in advance.
@@ -45,7 +46,7 @@ async function serveStatic(t: { teardown(fn: () => unknown): void }, dir: string
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-t.test('the desktop build on another port: sign up, live, save a setting, log out; an untrusted origin gets nothing', async (t) => {
+t.test('the desktop build on another port: sign up, live, save a setting, connect X, pay, log out; an untrusted origin gets nothing', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'tuitbot-desktop-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const app = await serveStatic(t, out);
@@ -99,6 +100,32 @@ t.test('the desktop build on another port: sign up, live, save a setting, log ou
   await page.waitForFunction(() => (document.querySelector('dialog .media img') as HTMLImageElement | null)?.naturalWidth === 1);
   t.ok(toServer.includes('POST /api/media'), 'attached media are uploaded to the server and shown back from it');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  // Flows the server finishes after another site: they start with return_to=<the app> and end on the app.
+  await page.goto('/dashboard/x');
+  await page.getByRole('link', { name: 'Connect X' }).click();
+  await page.getByRole('button', { name: 'Authorize app' }).waitFor();
+  t.notOk([base, app].includes(new URL(page.url()).origin), "on the sandbox X's consent page");
+  await page.getByLabel(/Sign in as/).fill('desk_maker');
+  await page.getByRole('button', { name: 'Authorize app' }).click();
+  await page.waitForURL((url) => url.origin === app && url.pathname === '/dashboard/x');
+  await page.getByText('Connected as @desk_maker.').waitFor();
+  await page.getByText(/^Connected as @desk_maker \(/).waitFor();
+  t.pass("X connected, back on the desktop app's X page, which shows the account");
+  t.ok(toServer.some((r) => r.startsWith('GET /api/x/callback')), 'X called the server back, which sent the browser on to the app');
+  await screenshot(page, 'desktop-x-connected');
+
+  await page.goto('/dashboard/billing');
+  await page.getByRole('button', { name: 'Choose Growth' }).click();
+  await page.getByRole('button', { name: /Pay with test card/ }).click();
+  await page.waitForURL((url) => url.origin === app && url.pathname === '/dashboard/billing');
+  await page.getByText(/Thank you! Your payment went through/).waitFor();
+  t.pass("paid on the sandbox checkout, back on the desktop app's billing page");
+  let billing = (await (await page.request.get(`${base}/api/billing/status`)).json()) as { state: string; plan: { id: string } | null };
+  for (const end = Date.now() + 15_000; billing.state !== 'active' && Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    billing = (await (await page.request.get(`${base}/api/billing/status`)).json()) as typeof billing;
+  }
+  t.match(billing, { state: 'active', plan: { id: 'growth' } }, 'the plan is active on the server');
 
   // The same cookie from an origin the server does not trust: refused, and nothing a browser would let it read.
   const forged = await fetch(`${base}/api/settings`, {
