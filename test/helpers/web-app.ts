@@ -26,7 +26,7 @@ export function ensureBuilt(): void {
   if (result.status !== 0) throw new Error(`the web app could not be built (npm run build:cloud):\n${result.stderr}`);
 }
 
-export async function startWebServer(t: Teardown, env: Record<string, string> = {}): Promise<{ base: string; supervisor: Supervisor }> {
+export async function startWebServer(t: Teardown, env: Record<string, string> = {}): Promise<{ base: string; supervisor: Supervisor; dataDir: string }> {
   ensureBuilt();
   const dir = tempDataDir('tuitbot-web-');
   const supervisor = await startSupervisor(
@@ -37,7 +37,7 @@ export async function startWebServer(t: Teardown, env: Record<string, string> = 
     await supervisor.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { base: `http://127.0.0.1:${supervisor.port}`, supervisor };
+  return { base: `http://127.0.0.1:${supervisor.port}`, supervisor, dataDir: dir };
 }
 
 export async function launchBrowser(t: Teardown): Promise<Browser> {
