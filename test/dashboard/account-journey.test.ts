@@ -28,7 +28,7 @@ t.test('sign up → confirm from /dev/mail → dashboard; the guard sends a logg
   await toOverview(page);
   await page.getByText('Confirm your email address: we sent you a link.').waitFor();
   await page.getByRole('status', { name: 'Runtime health' }).getByText(/Last tick/).waitFor();
-  t.match(await page.getByRole('status', { name: 'Runtime health' }).textContent(), /Stopped\s*· Needs business\.product_name|Paused\s*· No active plan/, 'the health bar says what automation is doing');
+  t.match(await page.getByRole('status', { name: 'Runtime health' }).textContent(), /Stopped\s*· Needs product name, product keywords, industry topics in settings before it can start\.\s*Open settings|Paused\s*· No active plan/, 'the health bar says what automation is doing');
   await page.getByText('Live', { exact: true }).waitFor();
   t.pass('the live socket is connected');
   await screenshot(page, 'dashboard-overview-new');

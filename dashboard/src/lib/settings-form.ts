@@ -48,7 +48,8 @@ function sectionOf(key: string): string {
   return key.slice(0, key.indexOf('.'));
 }
 
-function labelOf(key: string): string {
+/** A setting's name as the settings page shows it (`business.product_name` → "Product name"). */
+export function settingLabel(key: string): string {
   const last = key.slice(key.lastIndexOf('.') + 1).replaceAll('_', ' ');
   return last[0]!.toUpperCase() + last.slice(1);
 }
@@ -67,8 +68,8 @@ export function buildSections(defaults: Record<string, unknown>): SectionSpec[] 
   for (const id of Object.keys(SECTION_TITLES)) sections.set(id, { id, title: SECTION_TITLES[id]!, fields: [] });
   for (const [key, value] of Object.entries(defaults)) {
     const id = sectionOf(key);
-    if (!sections.has(id)) sections.set(id, { id, title: labelOf(id), fields: [] });
-    sections.get(id)!.fields.push({ key, label: labelOf(key), control: controlOf(key, value), ...(SELECTS[key] && { options: SELECTS[key] }), ...(HINTS[key] && { hint: HINTS[key] }) });
+    if (!sections.has(id)) sections.set(id, { id, title: settingLabel(id), fields: [] });
+    sections.get(id)!.fields.push({ key, label: settingLabel(key), control: controlOf(key, value), ...(SELECTS[key] && { options: SELECTS[key] }), ...(HINTS[key] && { hint: HINTS[key] }) });
   }
   return [...sections.values()].filter((section) => section.fields.length > 0);
 }
