@@ -28,6 +28,7 @@ import { CorsPolicy } from './http/cors.js';
 import { ReturnOrigins } from './http/return-origin.js';
 import { Router } from './http/router.js';
 import { createHttpServer, type Handler } from './http/server.js';
+import { listenWithRetry } from './http/listen-retry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addAuthRoutes } from './routes/auth.js';
 import { ApiDocument } from './api/openapi.js';
@@ -283,7 +284,7 @@ export async function startSupervisor(config: Config, log: Logger): Promise<Supe
   metrics.setLiveConnections(() => live.connections());
 
   try {
-    port = await http.listen(config.host, config.port);
+    port = await listenWithRetry(() => http.listen(config.host, config.port), { host: config.host, port: config.port }, log);
   } catch (error) {
     await Promise.all([host.shutdown(Date.now() + 1_000), fakeGitHub?.close(), billing?.close(), x.close(), llm?.close()]);
     db.close();

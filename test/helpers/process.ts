@@ -28,7 +28,8 @@ export async function serve(env: Record<string, string>): Promise<Served> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /"port":(\d+)/.exec(output);
+      // The line that says it listens (a busy port is logged with its number before that).
+      const match = /"port":(\d+)[^\n]*"msg":"TuitBot supervisor listening"/.exec(output);
       if (match) {
         clearInterval(timer);
         resolve(Number(match[1]));
