@@ -1,7 +1,7 @@
 /**
  * Listening on a fixed port right after a restart. Browsers keep idle connections to the server; when the old
- * process exits, the kernel finishes closing them for up to a minute (orphaned FIN_WAIT sockets), and the native
- * uWS listener cannot bind the port beside them. Dying there would turn every `systemctl restart` into a crash
+ * process exits, the kernel keeps them for up to a minute (TIME_WAIT), and this uWS build's listener, which acts
+ * as one without SO_REUSEADDR, cannot bind the port beside them. Dying there would turn every `systemctl restart` into a crash
  * loop, so a busy fixed port is retried until it frees or the deadline passes. Port 0 never needs this.
  */
 import type { Logger } from 'pino';
