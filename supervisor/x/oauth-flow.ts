@@ -76,10 +76,6 @@ export function createXOAuthFlow(deps: {
   const { db, secrets } = deps;
   const now = deps.now ?? Date.now;
   const client = (app: XAppSettings) => new OAuth2Client(app.clientId, app.clientSecret, deps.redirectUri());
-  // Beside the state rows, in memory: only desktop attempts have one, and one lost to a restart merely ends the
-  // attempt on the server's own page. Keyed by the state's hash, dropped with it (consumed or expired).
-  const returnOrigins = new Map<string, { origin: string; expiresAt: number }>();
-  const keyOf = (state: string) => Buffer.from(hashToken(state)).toString('base64url');
   const appOf = (userId: string, tenantId: string) => {
     const app = deps.appFor(userId, tenantId);
     if (!app) throw new XConnectFailure('not_configured', 'no X app for this user');
@@ -89,7 +85,6 @@ export function createXOAuthFlow(deps: {
   /** Marks the state used and returns it, once; any later call finds it used. */
   const consume = (state: string, sessionId: string): StateRow => {
     const hash = hashToken(state);
-    returnOrigins.delete(keyOf(state));
     return db.transaction(() => {
       const row = db.prepare<[Uint8Array], StateRow>('SELECT client_id, user_id, session_id, code_verifier, expires_at, used_at FROM x_oauth_states WHERE state_hash = ?').get(hash);
       if (!row) throw new XConnectFailure('bad_state', 'unknown state');
@@ -107,12 +102,10 @@ export function createXOAuthFlow(deps: {
       const state = generateState();
       const verifier = generateCodeVerifier();
       const at = now();
-      for (const [key, kept] of returnOrigins) if (kept.expiresAt <= at) returnOrigins.delete(key);
-      if (returnOrigin) returnOrigins.set(keyOf(state), { origin: returnOrigin, expiresAt: at + STATE_TTL_MS });
       db.transaction(() => {
         // Old attempts of this user are done with; keep the table small.
         db.prepare('DELETE FROM x_oauth_states WHERE user_id = ? AND (expires_at <= ? OR used_at IS NOT NULL)').run(userId, at);
-        db.prepare('INSERT INTO x_oauth_states (state_hash, client_id, user_id, session_id, code_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        db.prepare('INSERT INTO x_oauth_states (state_hash, client_id, user_id, session_id, code_verifier, created_at, expires_at, return_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
           hashToken(state),
           app.clientId,
           userId,
@@ -120,13 +113,15 @@ export function createXOAuthFlow(deps: {
           secrets.seal(tenantId, 'x_pkce_verifier', verifier),
           at,
           at + STATE_TTL_MS,
+          returnOrigin ?? null,
         );
       })();
       return client(app).createAuthorizationURLWithPKCE(app.authorizeUrl, state, CodeChallengeMethod.S256, verifier, X_SCOPES);
     },
 
     returnOrigin(state) {
-      return returnOrigins.get(keyOf(state))?.origin ?? null;
+      // Also for a used or expired state: that attempt's error still belongs on the app that started it.
+      return db.prepare<[Uint8Array], { return_origin: string | null }>('SELECT return_origin FROM x_oauth_states WHERE state_hash = ?').get(hashToken(state))?.return_origin ?? null;
     },
 
     abandon({ sessionId, state }) {

@@ -87,7 +87,7 @@ t.test('with TRUSTED_ORIGINS, Connect X ends on the app that started it', async 
     t.equal(landed.headers.get('location'), `${APP}/dashboard/x?connected=desk_maker`, "ends on the app's /dashboard/x, query intact");
     t.match((await browser.json('GET', '/api/x/status')).body, { connected: true, account: { username: 'desk_maker' } });
     const replay = await browser.request('GET', back.pathname + back.search);
-    t.equal(replay.headers.get('location'), `${base}/dashboard/x?error=bad_state`, 'a used state has forgotten its return: the server’s page');
+    t.equal(replay.headers.get('location'), `${APP}/dashboard/x?error=bad_state`, 'a replayed callback is refused, on the app that started it');
 
     await browser.json('DELETE', '/api/x/disconnect');
     const again = await browser.request('GET', `/api/x/connect?return_to=${app}`);
