@@ -5,7 +5,7 @@
 // its open states (the compose dialog, a settings error), since empty pages hide most of what can go wrong.
 import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
-import { axeViolations, chooseTheme, sticksOut, walkWithTab, type Theme } from '../helpers/a11y.js';
+import { axeViolations, chooseTheme, sticksOut, tabFromTop, walkWithTab, type Theme } from '../helpers/a11y.js';
 import { openSeededDashboard } from '../helpers/seeded-dashboard.js';
 import { seedThroughRuntime } from '../helpers/seeded-tenant.js';
 import { apiCall, launchBrowser, openPage, screenshot, startWebServer, visitDashboard } from '../helpers/web-app.js';
@@ -106,11 +106,7 @@ t.test('dashboard pages full of real data: dark, light and phone; every control 
 
   // ── the keyboard's own paths: skip link, the compose dialog, the approval keys ──
   await visitDashboard(page, '/dashboard/content', 'Content');
-  await page.evaluate(() => {
-    document.body.tabIndex = -1;
-    document.body.focus();
-    document.body.removeAttribute('tabindex');
-  });
+  await tabFromTop(page);
   await page.keyboard.press('Tab');
   t.equal(await focused(page), 'a "Skip to content"', 'the first Tab stop skips the navigation');
   await page.keyboard.press('Enter');

@@ -32,9 +32,9 @@ t.test('the server process restarted: Reconnecting… then Live again, with even
   t.pass(`back to Live ${Date.now() - started} ms after the new process started`);
   t.equal(await page.evaluate(() => performance.timeOrigin), loaded, 'without reloading the page');
 
-  const seen = () => page.evaluate(() => [...document.querySelectorAll('code')].filter((code) => code.textContent === 'settings.changed').length);
-  const before = await seen();
+  const changed = page.locator('code').filter({ hasText: /^settings\.changed$/ });
+  const before = await changed.count();
   t.equal((await apiCall(page, 'PATCH', '/api/settings', { approval_mode: false })).status, 200, 'the session survived: a change on the new process');
-  await page.waitForFunction((count) => [...document.querySelectorAll('code')].filter((code) => code.textContent === 'settings.changed').length > count, before);
+  await changed.nth(before).waitFor();
   t.pass('its event arrives over the new socket');
 });

@@ -43,6 +43,15 @@ export async function sticksOut(page: Page): Promise<string[]> {
   });
 }
 
+/** Makes the next Tab start at the top of the page (Tab continues from whatever had the focus before). */
+export async function tabFromTop(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    document.body.tabIndex = -1;
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
+  });
+}
+
 export interface KeyboardWalk {
   /** Controls Tab reached, in order (a short description each). */
   reached: string[];
@@ -71,12 +80,7 @@ export async function walkWithTab(page: Page, maxStops = 400): Promise<KeyboardW
     });
     return [...new Set(keys)];
   });
-  // Tab starts from the focused element: focusing the body once makes the walk start at the top.
-  await page.evaluate(() => {
-    document.body.tabIndex = -1;
-    document.body.focus();
-    document.body.removeAttribute('tabindex');
-  });
+  await tabFromTop(page);
   const reached: string[] = [];
   const seen = new Set<string>();
   const unmarked: string[] = [];
